@@ -1,0 +1,1 @@
+"""Clients for external systems: Salesforce, S3 transfers, ElevenLabs, GoHighLevel."""
