@@ -20,6 +20,28 @@ from requests.adapters import BaseAdapter, HTTPAdapter
 _lock = threading.Lock()
 _adapters: dict[str, BaseAdapter] = {}
 
+
+class _Registered(BaseAdapter):
+    """Forwards to whatever adapter is registered for a prefix at send time.
+
+    Sessions outlive registrations (warm containers cache clients), so the
+    lookup happens per request, not when the session is built.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def send(self, request, **kwargs):  # type: ignore[no-untyped-def, override]
+        with _lock:
+            adapter = _adapters.get(self.prefix)
+        if adapter is None:
+            raise requests.ConnectionError(f"no stand-in registered for {self.prefix}")
+        return adapter.send(request, **kwargs)
+
+    def close(self) -> None:
+        pass
+
 # Big enough for a worker's thread pool to keep its connections alive.
 _POOL_SIZE = 64
 
@@ -47,6 +69,6 @@ def new_session() -> requests.Session:
     session.mount("https://", pooled)
     session.mount("http://", pooled)
     with _lock:
-        for prefix, adapter in _adapters.items():
-            session.mount(prefix, adapter)
+        for prefix in _adapters:
+            session.mount(prefix, _Registered(prefix))
     return session

@@ -1,0 +1,38 @@
+"""StackCheck, step 1: log in to Salesforce, check the mapping, write chunk files."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from revops.integrations.objects import DocumentStore
+from revops.integrations.salesforce import SalesforceGateway
+from revops.observability import logger, metrics, tracer
+from revops.stackcheck import logic
+from revops.stackcheck.models import PlanRequest
+from revops.stackcheck.settings import StackCheckSettings
+
+
+@functools.cache
+def _gateway(secret_name: str) -> SalesforceGateway:
+    return SalesforceGateway.from_secret(secret_name)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, gateway: SalesforceGateway | None = None
+) -> dict[str, Any]:
+    settings = StackCheckSettings.from_env()
+    plan = logic.plan(
+        PlanRequest.model_validate(event),
+        gateway or _gateway(settings.salesforce_secret_name),
+        DocumentStore(settings.work_bucket),
+        settings.mapping(),
+    )
+    logger.info("planned stack check", run_id=plan.run_id, chunks=plan.chunks, records=plan.records)
+    metrics.add_metric(name="StackCheckRecordsPlanned", unit="Count", value=plan.records)
+    return plan.model_dump(by_alias=True)

@@ -1,0 +1,203 @@
+"""The Salesforce gateway: the only place simple-salesforce is used.
+
+Authentication is the OAuth 2.0 JWT bearer flow with a connected app's key,
+read from a Secrets Manager secret shaped like:
+
+    {"username": "...", "consumer_key": "...", "private_key": "-----BEGIN...",
+     "domain": "login", "api_version": "62.0"}
+
+`domain` is `login` for production orgs and `test` for sandboxes. Every call
+goes through `_call`, which logs in again once when the session has expired
+(simple-salesforce never does), and wraps library errors into our own typed
+errors so Step Functions can `Retry`/`Catch` them by name.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceError,
+    SalesforceExpiredSession,
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+    SalesforceResourceNotFound,
+)
+
+from revops.errors import ConfigurationError, UpstreamError
+from revops.integrations import transport
+from revops.integrations.secrets import get_json_secret
+
+T = TypeVar("T")
+
+DEFAULT_API_VERSION = "62.0"
+
+
+class SalesforceUnavailableError(UpstreamError):
+    """Salesforce answered 5xx or could not be reached. Retry."""
+
+
+class SalesforceLimitExceededError(UpstreamError):
+    """The org's daily API request limit is used up (REQUEST_LIMIT_EXCEEDED).
+
+    Retrying within minutes does not help: stop cleanly and resume later.
+    """
+
+
+class SalesforceAuthError(ConfigurationError):
+    """Login failed: wrong username, consumer key, key or domain."""
+
+
+class SalesforceQueryError(ConfigurationError):
+    """Salesforce rejected a query or a field: the mapping does not match the org."""
+
+
+class SalesforceNotFoundError(UpstreamError):
+    """A record or resource does not exist."""
+
+
+@dataclass(frozen=True)
+class ApiUsage:
+    used: int
+    limit: int
+
+
+def _error_code(exc: SalesforceError) -> str:
+    content = exc.content
+    if isinstance(content, list) and content and isinstance(content[0], dict):
+        return str(content[0].get("errorCode", ""))
+    return ""
+
+
+def _translate(exc: SalesforceError) -> Exception:
+    code = _error_code(exc)
+    if code == "REQUEST_LIMIT_EXCEEDED":
+        return SalesforceLimitExceededError(f"Salesforce daily API limit exceeded: {exc.content}")
+    if isinstance(exc, SalesforceMalformedRequest):
+        return SalesforceQueryError(f"Salesforce rejected the request ({code}): {exc.content}")
+    if isinstance(exc, SalesforceResourceNotFound):
+        return SalesforceNotFoundError(f"not found: {exc.url}")
+    if isinstance(exc, SalesforceAuthenticationFailed):
+        return SalesforceAuthError(f"Salesforce login failed: {exc.message}")
+    if isinstance(exc, SalesforceRefusedRequest):
+        return SalesforceAuthError(f"Salesforce refused the request ({code}): {exc.content}")
+    if isinstance(exc, SalesforceGeneralError) and exc.status >= 500:
+        return SalesforceUnavailableError(f"Salesforce {exc.status}: {exc.content}")
+    return UpstreamError(f"Salesforce error {exc.status} ({code}): {exc.content}")
+
+
+class SalesforceGateway:
+    """Typed, retry-aware access to one org.
+
+    Pass `sf` to use an existing client (tests); otherwise `connect` is called
+    to log in, and again whenever the session expires.
+    """
+
+    def __init__(
+        self,
+        sf: Salesforce | None = None,
+        *,
+        connect: Callable[[], Salesforce] | None = None,
+    ) -> None:
+        if sf is None and connect is None:
+            raise ValueError("SalesforceGateway needs a client or a way to connect")
+        self._sf = sf
+        self._connect = connect
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_secret(cls, secret_name: str) -> SalesforceGateway:
+        def connect() -> Salesforce:
+            secret = get_json_secret(secret_name)
+            missing = [k for k in ("username", "consumer_key", "private_key") if not secret.get(k)]
+            if missing:
+                raise ConfigurationError(f"secret {secret_name!r} lacks {', '.join(missing)}")
+            try:
+                return Salesforce(
+                    username=secret["username"],
+                    consumer_key=secret["consumer_key"],
+                    privatekey=secret["private_key"],
+                    domain=secret.get("domain", "login"),
+                    version=secret.get("api_version", DEFAULT_API_VERSION),
+                    session=transport.new_session(),
+                )
+            except SalesforceAuthenticationFailed as exc:
+                raise SalesforceAuthError(f"Salesforce login failed: {exc.message}") from exc
+
+        return cls(connect=connect)
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def client(self) -> Salesforce:
+        with self._lock:
+            if self._sf is None:
+                assert self._connect is not None
+                self._sf = self._connect()
+            return self._sf
+
+    def _relogin(self, stale: Salesforce) -> None:
+        with self._lock:
+            if self._connect is None:
+                raise SalesforceAuthError("Salesforce session expired and no way to log in again")
+            if self._sf is stale:
+                self._sf = self._connect()
+
+    def _call(self, fn: Callable[[Salesforce], T]) -> T:
+        sf = self.client
+        try:
+            try:
+                return fn(sf)
+            except SalesforceExpiredSession:
+                self._relogin(sf)
+                return fn(self.client)
+        except SalesforceExpiredSession as exc:
+            raise SalesforceAuthError("Salesforce session expired again right after login") from exc
+        except SalesforceError as exc:
+            raise _translate(exc) from exc
+        except requests.RequestException as exc:
+            raise SalesforceUnavailableError(f"Salesforce unreachable: {exc}") from exc
+
+    @property
+    def api_usage(self) -> ApiUsage | None:
+        """Usage from the last response's `Sforce-Limit-Info` header."""
+        if self._sf is None:
+            return None
+        usage = self._sf.api_usage.get("api-usage")
+        if usage is None:
+            return None
+        return ApiUsage(used=int(usage.used), limit=int(usage.total))
+
+    # ------------------------------------------------------------------ reads
+
+    def describe(self, sobject: str) -> dict[str, Any]:
+        return self._call(lambda sf: getattr(sf, sobject).describe())
+
+    def field_names(self, sobject: str) -> set[str]:
+        """Field names of an object, lower-cased (Salesforce names are case-insensitive)."""
+        return {f["name"].lower() for f in self.describe(sobject)["fields"]}
+
+    def query(self, soql: str) -> Iterator[dict[str, Any]]:
+        """Yield every record, one REST page (up to 2,000) in memory at a time."""
+        page = self._call(lambda sf: sf.query(soql))
+        while True:
+            for record in page.get("records", []):
+                record.pop("attributes", None)
+                yield record
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                return
+            page = self._call(
+                lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True)
+            )
+
+    def count(self, soql: str) -> int:
+        """`totalSize` of a `SELECT COUNT() ...` query."""
+        return int(self._call(lambda sf: sf.query(soql))["totalSize"])

@@ -1,0 +1,553 @@
+"""In-process stand-in for the GoHighLevel (LeadConnector) API v2 pieces revops uses.
+
+Endpoints:
+
+* `POST /oauth/token` - form-encoded `client_id`, `client_secret`, `grant_type`
+  (`refresh_token` with `refresh_token`, or `authorization_code` with `code`),
+  optional `user_type` (only `Location` is supported) and `redirect_uri`.
+  Every successful exchange returns a NEW refresh token and invalidates the
+  one presented (single use): a reused refresh token gets 401
+  `{"error": "invalid_grant", ...}`. Exchanges are serialised, so of several
+  concurrent refreshes with the same token exactly one succeeds. Access tokens
+  stay valid until they expire (`expires_in`, default 86399 s on `clock`).
+* `GET /calendars/events` - headers `Authorization: Bearer <access token>` and
+  `Version: 2021-04-15`; query `locationId`, one of `calendarId` / `userId` /
+  `groupId`, and `startTime` / `endTime` in epoch milliseconds. Returns
+  `{"events": [...]}` with no pagination: events whose start lies in
+  [startTime, endTime] (both inclusive), ascending by start, times rendered as
+  ISO-8601 strings with the location's UTC offset.
+
+  `max_events_per_response` (constructor argument / attribute, default None)
+  silently truncates the result to the first N events by start time. The real
+  endpoint also has no paging and caps large result sets without saying so, so
+  clients must query bounded windows and split a window whose result reaches
+  the cap (or looks suspiciously round) before trusting it.
+
+Check order for API calls: bearer token (401 `Invalid JWT`) -> injected faults
+(`fail_next`) -> rate limit (429) -> Version header (400) -> query validation
+(422 for missing/invalid fields, 400 when none of calendarId/userId/groupId,
+403 when `locationId` is not the token's location).
+
+Rate limits follow the published v2 limits: a burst of `burst_limit` (100)
+requests per `burst_window_secs` (10 s) and `daily_limit` (200,000) per day,
+per location, measured on the injectable `clock`. The burst window is fixed:
+it opens at the first request and resets once `burst_window_secs` have passed.
+Every response to an authenticated API call carries `X-RateLimit-Limit-Daily`,
+`X-RateLimit-Daily-Remaining`, `X-RateLimit-Interval-Milliseconds`,
+`X-RateLimit-Max` and `X-RateLimit-Remaining`; over the limit the answer is
+429 `{"statusCode": 429, "message": "Too many requests"}`. `/oauth/token` is
+not rate limited here and carries no such headers.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from local.fakes_common import FakeRequest, FakeResponse, FakeService, json_response
+
+API_VERSION = "2021-04-15"
+APPOINTMENT_STATUSES = frozenset({"new", "confirmed", "cancelled", "showed", "noshow", "invalid"})
+DEFAULT_SCOPE = "calendars.readonly calendars/events.readonly"
+
+_GENERIC_MESSAGES = {
+    429: "Too many requests",
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Gateway timeout",
+}
+
+
+@dataclass
+class _Appointment:
+    id: str
+    location_id: str
+    calendar_id: str
+    contact_id: str
+    group_id: str
+    assigned_user_id: str
+    title: str
+    status: str
+    start: datetime
+    end: datetime
+    date_added: datetime
+    date_updated: datetime
+
+    def to_json(self, tz: tzinfo) -> dict[str, Any]:
+        def iso(value: datetime) -> str:
+            return value.astimezone(tz).isoformat()
+
+        return {
+            "id": self.id,
+            "title": self.title,
+            "calendarId": self.calendar_id,
+            "locationId": self.location_id,
+            "contactId": self.contact_id,
+            "groupId": self.group_id,
+            "appointmentStatus": self.status,
+            "assignedUserId": self.assigned_user_id,
+            "users": [self.assigned_user_id],
+            "notes": "",
+            "address": "",
+            "isRecurring": False,
+            "startTime": iso(self.start),
+            "endTime": iso(self.end),
+            "dateAdded": iso(self.date_added),
+            "dateUpdated": iso(self.date_updated),
+        }
+
+
+@dataclass
+class _AccessToken:
+    location_id: str
+    expires_at: float
+
+
+@dataclass
+class _Bucket:
+    window_start: float
+    count: int
+    day: str
+    daily_count: int
+
+
+@dataclass
+class _RefreshFault:
+    status: int
+    consume_token: bool
+
+
+def _new_id(length: int = 20) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _api_error(status: int, message: str | list[str], error: str | None = None) -> FakeResponse:
+    body: dict[str, Any] = {"statusCode": status, "message": message}
+    if error:
+        body["error"] = error
+    return json_response(status, body)
+
+
+def _oauth_error(status: int, error: str, description: str) -> FakeResponse:
+    return json_response(status, {"error": error, "error_description": description})
+
+
+class FakeGoHighLevel(FakeService):
+    """Stand-in for `https://services.leadconnectorhq.com` (OAuth + calendar events)."""
+
+    default_base_url = "https://services.leadconnectorhq.com"
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        client_id: str = "test-ghl-client-id",
+        client_secret: str = "test-ghl-client-secret",
+        clock: Callable[[], float] = time.time,
+        timezone: str = "America/Chicago",
+        access_token_ttl_secs: int = 86399,
+        max_events_per_response: int | None = None,
+        burst_limit: int = 100,
+        burst_window_secs: float = 10.0,
+        daily_limit: int = 200_000,
+        company_id: str = "fakeCompany000000001",
+    ) -> None:
+        super().__init__(base_url)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.clock = clock
+        self.default_timezone = timezone
+        self.access_token_ttl_secs = access_token_ttl_secs
+        self.max_events_per_response = max_events_per_response
+        self.burst_limit = burst_limit
+        self.burst_window_secs = burst_window_secs
+        self.daily_limit = daily_limit
+        self.company_id = company_id
+        self._location_tz: dict[str, str] = {}
+        self._appointments: dict[str, _Appointment] = {}
+        self._refresh_tokens: dict[str, str] = {}  # valid refresh token -> location
+        self._current_refresh: dict[str, str] = {}  # location -> its valid refresh token
+        self._auth_codes: dict[str, str] = {}  # unused authorization code -> location
+        self._access_tokens: dict[str, _AccessToken] = {}
+        self._buckets: dict[str, _Bucket] = {}
+        self._faults: deque[int] = deque()
+        self._refresh_faults: deque[_RefreshFault] = deque()
+        self.add_route("POST", r"/oauth/token", "token", self._token)
+        self.add_route("GET", r"/calendars/events", "events", self._events)
+
+    # --------------------------------------------------------------- data API
+
+    def add_location(self, location_id: str, *, timezone: str | None = None) -> None:
+        """Declare a location (sub-account) and the timezone its event times are rendered in."""
+        with self._lock:
+            self._location_tz[location_id] = timezone or self._location_tz.get(
+                location_id, self.default_timezone
+            )
+
+    def add_appointment(
+        self,
+        *,
+        location_id: str,
+        calendar_id: str,
+        start: datetime,
+        status: str,
+        assigned_user_id: str,
+        title: str = "Discovery call",
+        appointment_id: str | None = None,
+        end: datetime | None = None,
+        contact_id: str | None = None,
+        group_id: str = "",
+        date_added: datetime | None = None,
+    ) -> str:
+        """Store an appointment and return its id; `end` defaults to start + 30 minutes."""
+        if start.tzinfo is None or (end is not None and end.tzinfo is None):
+            raise ValueError("start and end must be timezone-aware")
+        if status not in APPOINTMENT_STATUSES:
+            raise ValueError(f"unknown appointment status {status!r}")
+        with self._lock:
+            self.add_location(location_id)
+            appointment_id = appointment_id or _new_id()
+            if appointment_id in self._appointments:
+                raise ValueError(f"appointment {appointment_id} already exists")
+            added = date_added or datetime.fromtimestamp(self.clock(), UTC)
+            self._appointments[appointment_id] = _Appointment(
+                id=appointment_id,
+                location_id=location_id,
+                calendar_id=calendar_id,
+                contact_id=contact_id or _new_id(),
+                group_id=group_id,
+                assigned_user_id=assigned_user_id,
+                title=title,
+                status=status,
+                start=start,
+                end=end or start + timedelta(minutes=30),
+                date_added=added,
+                date_updated=added,
+            )
+            return appointment_id
+
+    def set_appointment_status(self, appointment_id: str, status: str) -> None:
+        """Change an appointment's status (bumps `dateUpdated` to the clock)."""
+        if status not in APPOINTMENT_STATUSES:
+            raise ValueError(f"unknown appointment status {status!r}")
+        with self._lock:
+            appointment = self._appointments[appointment_id]
+            appointment.status = status
+            appointment.date_updated = datetime.fromtimestamp(self.clock(), UTC)
+
+    def remove_appointment(self, appointment_id: str) -> None:
+        with self._lock:
+            del self._appointments[appointment_id]
+
+    def appointments(self, location_id: str | None = None) -> list[dict[str, Any]]:
+        """Every stored appointment as the API renders it, ascending by start."""
+        with self._lock:
+            chosen = sorted(
+                (
+                    a
+                    for a in self._appointments.values()
+                    if location_id is None or a.location_id == location_id
+                ),
+                key=lambda a: (a.start, a.id),
+            )
+            return [a.to_json(self._tz(a.location_id)) for a in chosen]
+
+    # ------------------------------------------------------------ OAuth state
+
+    def issue_refresh_token(self, location_id: str) -> str:
+        """Seed an installation: a valid refresh token for `location_id` (replaces any other)."""
+        with self._lock:
+            self.add_location(location_id)
+            return self._rotate_refresh(location_id)
+
+    def current_refresh_token(self, location_id: str) -> str | None:
+        with self._lock:
+            return self._current_refresh.get(location_id)
+
+    def issue_authorization_code(self, location_id: str) -> str:
+        """A single-use code for `grant_type=authorization_code`."""
+        with self._lock:
+            self.add_location(location_id)
+            code = _new_id(40)
+            self._auth_codes[code] = location_id
+            return code
+
+    def issue_access_token(self, location_id: str, *, ttl_secs: float | None = None) -> str:
+        """An access token without going through /oauth/token (for API-only tests)."""
+        with self._lock:
+            self.add_location(location_id)
+            token = "ghl_at_" + secrets.token_urlsafe(32)
+            ttl = self.access_token_ttl_secs if ttl_secs is None else ttl_secs
+            self._access_tokens[token] = _AccessToken(location_id, self.clock() + ttl)
+            return token
+
+    def expire_access_tokens(self, location_id: str | None = None) -> None:
+        with self._lock:
+            for token in self._access_tokens.values():
+                if location_id is None or token.location_id == location_id:
+                    token.expires_at = min(token.expires_at, self.clock())
+
+    def revoke(self, location_id: str) -> None:
+        """Uninstall the app from a location: its refresh and access tokens stop working."""
+        with self._lock:
+            token = self._current_refresh.pop(location_id, None)
+            if token is not None:
+                self._refresh_tokens.pop(token, None)
+            for access in self._access_tokens.values():
+                if access.location_id == location_id:
+                    access.expires_at = float("-inf")
+
+    # -------------------------------------------------------- fault injection
+
+    def fail_next(
+        self, count: int = 1, status: int = 429, *, endpoint: Literal["events"] | None = None
+    ) -> None:
+        """Answer the next `count` authenticated API calls with `status` (not /oauth/token).
+
+        The body is `{"statusCode": status, "message": ...}`. Injected failures do
+        not consume rate-limit budget. `endpoint` is accepted for symmetry with
+        the ElevenLabs fake; calendar events is the only API endpoint so far.
+        """
+        with self._lock:
+            self._faults.extend([status] * count)
+
+    def fail_next_refresh(
+        self, status: int = 500, *, count: int = 1, consume_token: bool = False
+    ) -> None:
+        """Fail the next `count` /oauth/token exchanges with `status` (e.g. 500 or 401).
+
+        With `consume_token=True` the presented refresh token is invalidated anyway,
+        as when the server rotated it but the response was lost: the client's stored
+        token is then dead and only a re-authorisation (or a token another worker
+        received) helps.
+        """
+        with self._lock:
+            for _ in range(count):
+                self._refresh_faults.append(_RefreshFault(status, consume_token))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._refresh_faults.clear()
+
+    # --------------------------------------------------------------- handlers
+
+    def _token(self, request: FakeRequest) -> FakeResponse:
+        if request.content_type != "application/x-www-form-urlencoded":
+            return _api_error(
+                422,
+                ["body must be application/x-www-form-urlencoded"],
+                "Unprocessable Entity",
+            )
+        form = request.form()
+        missing = [f for f in ("client_id", "client_secret", "grant_type") if not form.get(f)]
+        if missing:
+            return _api_error(
+                422, [f"{f} should not be empty" for f in missing], "Unprocessable Entity"
+            )
+        if form["client_id"] != self.client_id or form["client_secret"] != self.client_secret:
+            return _oauth_error(401, "invalid_client", "Client authentication failed.")
+        user_type = form.get("user_type")
+        if user_type and user_type != "Location":
+            return _oauth_error(
+                400, "invalid_request", f"user_type {user_type!r} is not supported by the fake"
+            )
+        grant_type = form["grant_type"]
+        if grant_type == "refresh_token":
+            presented = form.get("refresh_token", "")
+            location_id = self._refresh_tokens.get(presented)
+        elif grant_type == "authorization_code":
+            presented = form.get("code", "")
+            location_id = self._auth_codes.get(presented)
+        else:
+            return _oauth_error(
+                400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported."
+            )
+        if not presented:
+            field_name = "refresh_token" if grant_type == "refresh_token" else "code"
+            return _api_error(422, [f"{field_name} should not be empty"], "Unprocessable Entity")
+
+        if self._refresh_faults:
+            fault = self._refresh_faults.popleft()
+            if fault.consume_token and location_id is not None:
+                self._consume(grant_type, presented, location_id)
+            if fault.status == 401:
+                return _oauth_error(401, "invalid_grant", "Injected failure: invalid grant.")
+            return _api_error(fault.status, _GENERIC_MESSAGES.get(fault.status, "Injected failure"))
+
+        if location_id is None:
+            what = "refresh token" if grant_type == "refresh_token" else "authorization code"
+            return _oauth_error(
+                401, "invalid_grant", f"This {what} is invalid, expired or already used."
+            )
+        self._consume(grant_type, presented, location_id)
+        new_refresh = self._rotate_refresh(location_id)
+        access = self.issue_access_token(location_id)
+        return json_response(
+            200,
+            {
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": self.access_token_ttl_secs,
+                "refresh_token": new_refresh,
+                "scope": DEFAULT_SCOPE,
+                "userType": "Location",
+                "companyId": self.company_id,
+                "locationId": location_id,
+                "userId": "fakeInstallerUser001",
+                "isBulkInstallation": False,
+            },
+        )
+
+    def _consume(self, grant_type: str, presented: str, location_id: str) -> None:
+        if grant_type == "refresh_token":
+            self._refresh_tokens.pop(presented, None)
+            if self._current_refresh.get(location_id) == presented:
+                del self._current_refresh[location_id]
+        else:
+            self._auth_codes.pop(presented, None)
+
+    def _rotate_refresh(self, location_id: str) -> str:
+        old = self._current_refresh.get(location_id)
+        if old is not None:
+            self._refresh_tokens.pop(old, None)
+        token = "ghl_rt_" + secrets.token_urlsafe(32)
+        self._refresh_tokens[token] = location_id
+        self._current_refresh[location_id] = token
+        return token
+
+    def _authenticate(self, request: FakeRequest) -> str | None:
+        header = request.header("Authorization") or ""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        access = self._access_tokens.get(token.strip())
+        if access is None or access.expires_at <= self.clock():
+            return None
+        return access.location_id
+
+    def _rate_limit(self, location_id: str) -> tuple[bool, dict[str, str]]:
+        """Count one request for `location_id`; (allowed, rate-limit headers)."""
+        now = self.clock()
+        day = datetime.fromtimestamp(now, UTC).date().isoformat()
+        bucket = self._buckets.get(location_id)
+        if bucket is None:
+            bucket = self._buckets[location_id] = _Bucket(now, 0, day, 0)
+        if now - bucket.window_start >= self.burst_window_secs:
+            bucket.window_start, bucket.count = now, 0
+        if bucket.day != day:
+            bucket.day, bucket.daily_count = day, 0
+        allowed = bucket.count < self.burst_limit and bucket.daily_count < self.daily_limit
+        if allowed:
+            bucket.count += 1
+            bucket.daily_count += 1
+        return allowed, self._rate_headers(bucket)
+
+    def _rate_headers(self, bucket: _Bucket) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit-Daily": str(self.daily_limit),
+            "X-RateLimit-Daily-Remaining": str(max(0, self.daily_limit - bucket.daily_count)),
+            "X-RateLimit-Interval-Milliseconds": str(int(self.burst_window_secs * 1000)),
+            "X-RateLimit-Max": str(self.burst_limit),
+            "X-RateLimit-Remaining": str(max(0, self.burst_limit - bucket.count)),
+        }
+
+    def _current_headers(self, location_id: str) -> dict[str, str]:
+        bucket = self._buckets.get(location_id)
+        if bucket is None:
+            day = datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
+            bucket = _Bucket(self.clock(), 0, day, 0)
+        return self._rate_headers(bucket)
+
+    def _events(self, request: FakeRequest) -> FakeResponse:
+        location_id = self._authenticate(request)
+        if location_id is None:
+            return _api_error(401, "Invalid JWT", "Unauthorized")
+        if self._faults:
+            status = self._faults.popleft()
+            response = _api_error(status, _GENERIC_MESSAGES.get(status, "Injected failure"))
+            response.headers.update(self._current_headers(location_id))
+            return response
+        allowed, headers = self._rate_limit(location_id)
+        if not allowed:
+            response = _api_error(429, "Too many requests")
+            response.headers.update(headers)
+            return response
+        response = self._events_body(request, location_id)
+        response.headers.update(headers)
+        return response
+
+    def _events_body(self, request: FakeRequest, token_location: str) -> FakeResponse:
+        if request.header("Version") != API_VERSION:
+            return _api_error(
+                400, f"Version header must be {API_VERSION} for this endpoint", "Bad Request"
+            )
+        problems: list[str] = []
+        location_id = request.param("locationId")
+        if not location_id:
+            problems.append("locationId should not be empty")
+        start_ms = _millis(request.param("startTime"), "startTime", problems)
+        end_ms = _millis(request.param("endTime"), "endTime", problems)
+        if problems:
+            return _api_error(422, problems, "Unprocessable Entity")
+        assert start_ms is not None and end_ms is not None
+        calendar_id = request.param("calendarId")
+        user_id = request.param("userId")
+        group_id = request.param("groupId")
+        if not (calendar_id or user_id or group_id):
+            return _api_error(
+                400, "Either of calendarId, userId or groupId is required", "Bad Request"
+            )
+        if location_id != token_location:
+            return _api_error(403, "The token does not have access to this location.", "Forbidden")
+        if end_ms < start_ms:
+            return _api_error(400, "endTime must not be before startTime", "Bad Request")
+
+        chosen = sorted(
+            (
+                a
+                for a in self._appointments.values()
+                if a.location_id == location_id
+                and (not calendar_id or a.calendar_id == calendar_id)
+                and (not user_id or a.assigned_user_id == user_id)
+                and (not group_id or a.group_id == group_id)
+                and start_ms <= int(a.start.timestamp() * 1000) <= end_ms
+            ),
+            key=lambda a: (a.start, a.id),
+        )
+        if self.max_events_per_response is not None:
+            chosen = chosen[: self.max_events_per_response]
+        tz = self._tz(location_id)
+        return json_response(200, {"events": [a.to_json(tz) for a in chosen]})
+
+    def _tz(self, location_id: str) -> tzinfo:
+        name = self._location_tz.get(location_id, self.default_timezone)
+        try:
+            return ZoneInfo(name)
+        except (KeyError, ValueError):  # no tz database on this machine
+            return UTC
+
+    def _not_found(self, request: FakeRequest) -> FakeResponse:
+        return _api_error(404, f"Cannot {request.method} {request.path}", "Not Found")
+
+    def _method_not_allowed(self, request: FakeRequest) -> FakeResponse:
+        return _api_error(404, f"Cannot {request.method} {request.path}", "Not Found")
+
+
+def _millis(raw: str | None, name: str, problems: list[str]) -> int | None:
+    if raw is None or raw == "":
+        problems.append(f"{name} should not be empty")
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        problems.append(f"{name} must be a number string (epoch milliseconds)")
+        return None
