@@ -1,0 +1,95 @@
+# revops: every command a newcomer needs. `make demo` and `make test` work on a
+# fresh machine: they create the environments they use from pinned versions.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+# Python 3.13 (the Lambda runtime): whatever `python3.13` resolves to, falling
+# back to pyenv's 3.13 when the active pyenv version is another one.
+PY313 ?= $(shell { python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null \
+	|| PYENV_VERSION=3.13.0 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null \
+	|| PYENV_VERSION=3.13 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null; } | head -n1)
+
+VENV   := .venv
+TOOLS  := .venv-tools
+PY     := $(VENV)/bin/python
+UV     := $(TOOLS)/bin/uv
+SAM    := $(TOOLS)/bin/sam
+# `sam build` must find python3.13 (with pip) on PATH: the project environment has it.
+SAMENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+.PHONY: help env demo test lint format typecheck validate build unit integration e2e bench deploy requirements clean
+
+help:
+	@echo "make demo       run every workflow on the offline stack; results in out/"
+	@echo "make test       lint, type-check, validate, sam build and every test (what CI runs)"
+	@echo "make lint       ruff and mypy"
+	@echo "make validate   sam validate --lint, asl-validator"
+	@echo "make build      sam build (no Docker)"
+	@echo "make bench      benchmarks against peers (by hand, never in CI)"
+	@echo "make deploy     sam build && sam deploy --guided"
+
+$(TOOLS)/.installed: requirements-tools.txt
+	@test -n "$(PY313)" || { echo "python3.13 not found: install Python 3.13 (e.g. pyenv install 3.13)"; exit 1; }
+	$(PY313) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $@
+
+$(VENV)/.synced: $(TOOLS)/.installed pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PY313) --quiet
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+env: $(VENV)/.synced $(TOOLS)/.installed node_modules/.installed
+
+requirements: $(TOOLS)/.installed
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --quiet \
+		-o layers/common/requirements.txt
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/common/revops functions local
+	@$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --quiet \
+		| diff -q - layers/common/requirements.txt >/dev/null \
+		|| { echo "layers/common/requirements.txt is stale: run make requirements"; exit 1; }
+
+format: $(VENV)/.synced
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+validate: env
+	$(SAMENV) $(SAM) validate --lint
+	node_modules/.bin/asl-validator $(foreach f,$(wildcard statemachines/*.asl.json),--json-path $(f))
+
+build: env
+	$(SAMENV) $(SAM) build --parallel --cached
+
+unit: $(VENV)/.synced
+	$(PY) -m pytest tests/unit -q
+
+integration: $(VENV)/.synced
+	$(PY) -m pytest tests/integration -q
+
+e2e: $(VENV)/.synced
+	$(PY) -m pytest tests/e2e -q
+
+test: lint validate build
+	$(PY) -m pytest tests -q
+
+demo: $(VENV)/.synced
+	$(PY) -m local.demo --out out
+
+bench: $(VENV)/.synced
+	$(PY) -m bench
+
+deploy: build
+	$(SAM) deploy --guided
+
+clean:
+	rm -rf .aws-sam out .pytest_cache .mypy_cache .ruff_cache
