@@ -26,6 +26,8 @@ holding the service lock (an RLock), so state is consistent across threads.
 `latency_secs` simulates server time outside the lock: the request counts as
 in flight (`in_flight`, `peak_in_flight`) while it waits, and a client read
 timeout shorter than the latency raises `requests.exceptions.ReadTimeout`.
+`hold_requests()` / `release_requests()` park admitted requests in flight until
+released, for deterministic concurrency tests.
 Subclasses gate requests (faults, concurrency limits) by overriding `_admit`.
 """
 
@@ -41,7 +43,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, cast
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -172,7 +174,7 @@ def build_response(
     response.reason = reason
     response.url = prepared.url or ""
     response.request = prepared
-    response.connection = adapter
+    response.connection = cast(Any, adapter)  # typed as HTTPAdapter in the stubs
     return response
 
 
@@ -258,6 +260,8 @@ class FakeService:
         self.latency_secs = 0.0
         self.in_flight = 0
         self.peak_in_flight = 0
+        self._gate = threading.Event()
+        self._gate.set()
 
     # ----------------------------------------------------------------- wiring
 
@@ -296,6 +300,16 @@ class FakeService:
     ) -> None:
         self.uninstall()
 
+    def hold_requests(self) -> None:
+        """Keep admitted requests in flight until `release_requests()` (deterministic overlap).
+
+        Held requests still honour the client's read timeout (ReadTimeout when it expires).
+        """
+        self._gate.clear()
+
+    def release_requests(self) -> None:
+        self._gate.set()
+
     def reset_log(self) -> None:
         with self._lock:
             self.request_log.clear()
@@ -330,6 +344,11 @@ class FakeService:
                         f"(read timeout {read_timeout}s)"
                     )
                 time.sleep(hold)
+            if not self._gate.wait(read_timeout):
+                raise requests.exceptions.ReadTimeout(
+                    f"fake {type(self).__name__} held the request past the "
+                    f"read timeout ({read_timeout}s)"
+                )
             with self._lock:
                 return route.handler(request, **groups)
         finally:

@@ -47,7 +47,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from local.fakes_common import FakeRequest, FakeResponse, FakeService, json_response
@@ -307,14 +307,12 @@ class FakeGoHighLevel(FakeService):
 
     # -------------------------------------------------------- fault injection
 
-    def fail_next(
-        self, count: int = 1, status: int = 429, *, endpoint: Literal["events"] | None = None
-    ) -> None:
+    def fail_next(self, count: int = 1, status: int = 429) -> None:
         """Answer the next `count` authenticated API calls with `status` (not /oauth/token).
 
-        The body is `{"statusCode": status, "message": ...}`. Injected failures do
-        not consume rate-limit budget. `endpoint` is accepted for symmetry with
-        the ElevenLabs fake; calendar events is the only API endpoint so far.
+        The body is `{"statusCode": status, "message": ...}` and the response carries
+        the location's current rate-limit headers. Injected failures do not consume
+        rate-limit budget. They apply after the bearer token check.
         """
         with self._lock:
             self._faults.extend([status] * count)

@@ -93,7 +93,8 @@ def load_handler(code_uri: str, handler: str) -> Callable[[Any, Any], Any]:
     module: ModuleType = importlib.util.module_from_spec(spec)
     sys.modules[unique] = module
     spec.loader.exec_module(module)
-    return getattr(module, attr)  # type: ignore[no-any-return]
+    handler_fn: Callable[[Any, Any], Any] = getattr(module, attr)
+    return handler_fn
 
 
 class _Environment:
@@ -209,7 +210,13 @@ def _timestamps_to_epoch_millis(value: Any) -> None:
     """Step Functions reports SDK timestamps as epoch milliseconds, as AWS does."""
     import datetime
 
-    items: Any = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    items: Any = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
     for key, inner in list(items):
         if isinstance(inner, datetime.datetime):
             value[key] = int(inner.timestamp() * 1000)

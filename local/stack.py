@@ -157,7 +157,7 @@ class LocalStack:
         }.items():
             os.environ[key] = value
         moto_patches.apply(self.time_scale)
-        self._exit.enter_context(mock_aws(config=moto_patches.MOTO_CONFIG))
+        self._exit.enter_context(mock_aws(config=moto_patches.MOTO_CONFIG))  # type: ignore[call-overload]
         self._name_resources()
         self.deploy()
         if self.with_standins:
@@ -301,20 +301,21 @@ class LocalStack:
             )
 
     def _install_standins(self) -> None:
+        from local.elevenlabs import FakeElevenLabs
+        from local.gohighlevel import FakeGoHighLevel
         from local.salesforce import FakeOrg
 
+        secrets = local_secret_values()
         self.org = FakeOrg.with_standard_objects()
         self.org.install()
         self._exit.callback(self.org.uninstall)
-        try:
-            from local.elevenlabs import FakeElevenLabs
-            from local.gohighlevel import FakeGoHighLevel
-        except ImportError:  # pragma: no cover - stand-ins are optional for a stack
-            return
-        self.elevenlabs = FakeElevenLabs(api_key=local_secret_values()["ElevenLabsSecret"]["api_key"])
+        self.elevenlabs = FakeElevenLabs(api_key=secrets["ElevenLabsSecret"]["api_key"])
         self.elevenlabs.install()
         self._exit.callback(self.elevenlabs.uninstall)
-        self.ghl = FakeGoHighLevel()
+        self.ghl = FakeGoHighLevel(
+            client_id=secrets["GoHighLevelSecret"]["client_id"],
+            client_secret=secrets["GoHighLevelSecret"]["client_secret"],
+        )
         self.ghl.install()
         self._exit.callback(self.ghl.uninstall)
 
@@ -352,7 +353,12 @@ class LocalStack:
         )
 
     def run(
-        self, logical_id: str, payload: Any = None, *, name: str | None = None, timeout: float = 120.0
+        self,
+        logical_id: str,
+        payload: Any = None,
+        *,
+        name: str | None = None,
+        timeout: float = 120.0,
     ) -> ExecutionResult:
         return self.wait(self.start(logical_id, payload, name), timeout)
 

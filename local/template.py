@@ -25,8 +25,21 @@ _SHORT_TAGS = {
     "Condition": "Condition",
 }
 _FN_TAGS = (
-    "Sub", "GetAtt", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split",
-    "FindInMap", "Base64", "GetAZs", "ImportValue", "Cidr",
+    "Sub",
+    "GetAtt",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "Join",
+    "Select",
+    "Split",
+    "FindInMap",
+    "Base64",
+    "GetAZs",
+    "ImportValue",
+    "Cidr",
 )
 
 
@@ -43,7 +56,7 @@ def _construct(tag: str) -> Callable[[yaml.Loader, yaml.Node], Any]:
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
-            value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+            value = loader.construct_mapping(node, deep=True)
         return {tag: value}
 
     return construct
@@ -58,7 +71,7 @@ for _name in _FN_TAGS:
 @functools.cache
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     with path.open() as fh:
-        return yaml.load(fh, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(fh, Loader=_Loader)
 
 
 @dataclass
@@ -103,7 +116,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(arg)
             if key == "Condition":
@@ -141,8 +154,7 @@ def resources_of_type(template: dict[str, Any], *types: str) -> dict[str, dict[s
 
 def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
     return {
-        name: str(spec.get("Default", ""))
-        for name, spec in template.get("Parameters", {}).items()
+        name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
     }
 
 

@@ -6,13 +6,13 @@ import functools
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import SalesforceGateway
 from revops.observability import logger, metrics, tracer
 from revops.stackcheck import logic
 from revops.stackcheck.models import PlanRequest
 from revops.stackcheck.settings import StackCheckSettings
+from revops.validation import parse
 
 
 @functools.cache
@@ -28,7 +28,7 @@ def lambda_handler(
 ) -> dict[str, Any]:
     settings = StackCheckSettings.from_env()
     plan = logic.plan(
-        PlanRequest.model_validate(event),
+        parse(PlanRequest, event),
         gateway or _gateway(settings.salesforce_secret_name),
         DocumentStore(settings.work_bucket),
         settings.mapping(),

@@ -7,13 +7,13 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from revops.integrations.objects import DocumentStore
 from revops.observability import logger, metrics, tracer
 from revops.stackcheck import logic
 from revops.stackcheck.models import ProbeRequest
 from revops.stackcheck.settings import StackCheckSettings
 from revops.store.stackcheck import CheckResults
+from revops.validation import parse
 
 
 @functools.cache
@@ -26,7 +26,7 @@ def _source_s3() -> Any:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = StackCheckSettings.from_env()
-    request = ProbeRequest.model_validate(event)
+    request = parse(ProbeRequest, event)
     report = logic.probe(
         request,
         DocumentStore(request.bucket),

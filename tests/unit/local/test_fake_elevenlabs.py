@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -454,6 +455,41 @@ def test_concurrency_limit_rejects_excess_in_flight(fake: FakeElevenLabs) -> Non
 
     fake.limit_concurrency(None, hold_secs=0)
     assert fake.session().get(LIST, headers={"xi-api-key": KEY}).status_code == 200
+
+
+def test_concurrency_limit_with_held_requests_is_deterministic(fake: FakeElevenLabs) -> None:
+    seed(fake, 1)
+    fake.limit_concurrency(2)
+    fake.hold_requests()
+    results: list[int] = []
+
+    def call() -> None:
+        results.append(fake.session().get(LIST, headers={"xi-api-key": KEY}).status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 5
+    while fake.in_flight < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert fake.in_flight == 2
+    third = fake.session().get(LIST, headers={"xi-api-key": KEY})
+    assert third.status_code == 429
+    assert third.json()["detail"]["status"] == "too_many_concurrent_requests"
+    fake.release_requests()
+    for thread in threads:
+        thread.join()
+    assert results == [200, 200]
+    assert fake.session().get(LIST, headers={"xi-api-key": KEY}).status_code == 200
+
+
+def test_held_request_times_out_on_the_client(fake: FakeElevenLabs, http: requests.Session) -> None:
+    fake.hold_requests()
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        http.get(LIST, timeout=0.05)
+    assert fake.in_flight == 0
+    fake.release_requests()
+    assert http.get(LIST, timeout=1).status_code == 200
 
 
 def test_sequential_calls_never_hit_the_concurrency_limit(

@@ -291,11 +291,13 @@ def test_bad_authorization_header_is_401(fake: FakeGoHighLevel, header: str | No
     headers = {"Version": "2021-04-15"}
     if header is not None:
         headers["Authorization"] = header
-    response = session.get(
-        EVENTS_URL,
-        params={"locationId": LOC, "calendarId": CAL, "startTime": 0, "endTime": 1},
-        headers=headers,
-    )
+    params: dict[str, str | int] = {
+        "locationId": LOC,
+        "calendarId": CAL,
+        "startTime": 0,
+        "endTime": 1,
+    }
+    response = session.get(EVENTS_URL, params=params, headers=headers)
     assert response.status_code == 401
     assert response.json()["message"] == "Invalid JWT"
 
@@ -411,7 +413,8 @@ def test_events_other_location_is_forbidden(fake: FakeGoHighLevel, http: request
 def test_events_missing_required_params_is_422(
     fake: FakeGoHighLevel, http: requests.Session, missing: str
 ) -> None:
-    response = events(http, fake.issue_access_token(LOC), **{missing: None})
+    overrides: dict[str, Any] = {missing: None}
+    response = events(http, fake.issue_access_token(LOC), **overrides)
     assert response.status_code == 422
     body = response.json()
     assert body["statusCode"] == 422

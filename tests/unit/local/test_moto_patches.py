@@ -134,8 +134,16 @@ def test_task_retry_and_catch_match_the_handlers_error_type(aws: None) -> None:
             "States": {
                 "Flaky": _lambda_task(
                     fn,
-                    Retry=[{"ErrorEquals": ["FlakyUpstreamError"], "IntervalSeconds": 30, "MaxAttempts": 2}],
-                    Catch=[{"ErrorEquals": ["ValueError"], "ResultPath": "$.error", "Next": "Caught"}],
+                    Retry=[
+                        {
+                            "ErrorEquals": ["FlakyUpstreamError"],
+                            "IntervalSeconds": 30,
+                            "MaxAttempts": 2,
+                        }
+                    ],
+                    Catch=[
+                        {"ErrorEquals": ["ValueError"], "ResultPath": "$.error", "Next": "Caught"}
+                    ],
                     End=True,
                 ),
                 "Caught": {"Type": "Pass", "End": True},
@@ -170,7 +178,10 @@ def test_two_unnamed_executions_both_start(aws: None) -> None:
 
 def test_nested_start_execution_sync_returns_the_child_output(aws: None) -> None:
     child = _machine(
-        {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "Result": {"child": "done"}, "End": True}}}
+        {
+            "StartAt": "Echo",
+            "States": {"Echo": {"Type": "Pass", "Result": {"child": "done"}, "End": True}},
+        }
     )
     parent = _machine(
         {

@@ -42,7 +42,9 @@ class DocumentStore:
         return key
 
     def put_text(self, key: str, text: str, content_type: str) -> str:
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=text.encode(), ContentType=content_type)
+        self.s3.put_object(
+            Bucket=self.bucket, Key=key, Body=text.encode(), ContentType=content_type
+        )
         return key
 
     def get_json(self, key: str) -> Any:

@@ -76,21 +76,35 @@ def _error_code(exc: SalesforceError) -> str:
     return ""
 
 
+def _detail(exc: SalesforceError) -> str:
+    content = exc.content
+    if isinstance(content, bytes):
+        return content.decode(errors="replace")[:500]
+    return str(content)[:500]
+
+
 def _translate(exc: SalesforceError) -> Exception:
     code = _error_code(exc)
     if code == "REQUEST_LIMIT_EXCEEDED":
-        return SalesforceLimitExceededError(f"Salesforce daily API limit exceeded: {exc.content}")
+        return SalesforceLimitExceededError(f"Salesforce daily API limit exceeded: {_detail(exc)}")
     if isinstance(exc, SalesforceMalformedRequest):
-        return SalesforceQueryError(f"Salesforce rejected the request ({code}): {exc.content}")
+        return SalesforceQueryError(f"Salesforce rejected the request ({code}): {_detail(exc)}")
     if isinstance(exc, SalesforceResourceNotFound):
         return SalesforceNotFoundError(f"not found: {exc.url}")
     if isinstance(exc, SalesforceAuthenticationFailed):
         return SalesforceAuthError(f"Salesforce login failed: {exc.message}")
     if isinstance(exc, SalesforceRefusedRequest):
-        return SalesforceAuthError(f"Salesforce refused the request ({code}): {exc.content}")
+        return SalesforceAuthError(f"Salesforce refused the request ({code}): {_detail(exc)}")
     if isinstance(exc, SalesforceGeneralError) and exc.status >= 500:
-        return SalesforceUnavailableError(f"Salesforce {exc.status}: {exc.content}")
-    return UpstreamError(f"Salesforce error {exc.status} ({code}): {exc.content}")
+        return SalesforceUnavailableError(f"Salesforce {exc.status}: {_detail(exc)}")
+    return UpstreamError(f"Salesforce error {exc.status} ({code}): {_detail(exc)}")
+
+
+def _query_more(url: str) -> Callable[[Salesforce], dict[str, Any]]:
+    def call(sf: Salesforce) -> dict[str, Any]:
+        return dict(sf.query_more(url, identifier_is_url=True))
+
+    return call
 
 
 class SalesforceGateway:
@@ -194,9 +208,7 @@ class SalesforceGateway:
             next_url = page.get("nextRecordsUrl")
             if page.get("done", True) or not next_url:
                 return
-            page = self._call(
-                lambda sf, url=next_url: sf.query_more(url, identifier_is_url=True)
-            )
+            page = self._call(_query_more(next_url))
 
     def count(self, soql: str) -> int:
         """`totalSize` of a `SELECT COUNT() ...` query."""

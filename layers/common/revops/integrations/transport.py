@@ -32,7 +32,7 @@ class _Registered(BaseAdapter):
         super().__init__()
         self.prefix = prefix
 
-    def send(self, request, **kwargs):  # type: ignore[no-untyped-def, override]
+    def send(self, request, **kwargs):  # type: ignore[override]
         with _lock:
             adapter = _adapters.get(self.prefix)
         if adapter is None:
@@ -41,6 +41,7 @@ class _Registered(BaseAdapter):
 
     def close(self) -> None:
         pass
+
 
 # Big enough for a worker's thread pool to keep its connections alive.
 _POOL_SIZE = 64

@@ -37,7 +37,9 @@ class HttpSource:
 
 Source = S3Source | HttpSource
 
-_VIRTUAL = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*)\.s3(?:[.\-](?P<region>[a-z0-9\-]+))?\.amazonaws\.com$")
+_VIRTUAL = re.compile(
+    r"^(?P<bucket>[a-z0-9][a-z0-9.\-]*)\.s3(?:[.\-](?P<region>[a-z0-9\-]+))?\.amazonaws\.com$"
+)
 _PATH = re.compile(r"^s3(?:[.\-](?P<region>[a-z0-9\-]+))?\.amazonaws\.com$")
 
 

@@ -70,7 +70,7 @@ def plan(
     prefix = _prefix(request.run_id)
     refs: list[ChunkRef] = []
     total = 0
-    for index, batch in enumerate(itertools.batched(records, request.chunk_size)):
+    for index, batch in enumerate(itertools.batched(records, request.chunk_size, strict=False)):
         rows = [
             {
                 "id": r["Id"],
@@ -82,9 +82,7 @@ def plan(
         key = documents.put_json(f"{prefix}/chunks/chunk-{index:05d}.json", rows)
         refs.append(ChunkRef(index=index, key=key, records=len(rows)))
         total += len(rows)
-    manifest_key = documents.put_json(
-        f"{prefix}/manifest.json", [ref.model_dump() for ref in refs]
-    )
+    manifest_key = documents.put_json(f"{prefix}/manifest.json", [ref.model_dump() for ref in refs])
     usage = gateway.api_usage
     return Plan(
         run_id=request.run_id,
@@ -151,8 +149,16 @@ def summarize(
     results: CheckResults,
 ) -> Summary:
     counts = dict.fromkeys(
-        ("records", "s3_sources", "http_sources", "reachable", "missing", "invalid_url",
-         "no_account", "bytes"),
+        (
+            "records",
+            "s3_sources",
+            "http_sources",
+            "reachable",
+            "missing",
+            "invalid_url",
+            "no_account",
+            "bytes",
+        ),
         0,
     )
     failures: list[dict[str, str]] = []
