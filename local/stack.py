@@ -213,7 +213,8 @@ class LocalStack:
                 r.attributes[(logical, "Arn")] = arn
                 r.attributes[(logical, "Name")] = name
             elif kind == "AWS::Serverless::LayerVersion":
-                r.refs[logical] = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{logical}:1"
+                name = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:layer:{logical}:1"
+                r.refs[logical] = name
             else:
                 name = f"{prefix}-{logical}"
                 r.refs[logical] = name
