@@ -166,8 +166,9 @@ def dispatch_lambda() -> None:
             fn.function_name, fn.function_arn, int(fn.memory_size or 128), int(fn.timeout or 3)
         )
         try:
-            handler = load_handler(code_uri, fn.handler)
             with _environment.applied(dict(variables)):
+                # Imported under the function's environment, as Lambda's init phase is.
+                handler = load_handler(code_uri, fn.handler)
                 result = handler(event, context)
         except Exception as exc:  # AWS turns every unhandled exception into this contract
             response_headers["x-amz-function-error"] = "Unhandled"
