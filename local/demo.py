@@ -97,7 +97,7 @@ def run_stack_check(ctx: DemoContext) -> StepResult:
         "StackCheck",
         result.status,
         time.monotonic() - started,
-        lines + ["-> out/stackcheck/summary.json"],
+        [*lines, "-> out/stackcheck/summary.json"],
         {"summary": summary},
     )
 

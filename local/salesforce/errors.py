@@ -53,7 +53,9 @@ class RecordError(Exception):
 
     def as_bulk_error(self) -> str:
         """The `sf__Error` cell of a Bulk API 2.0 failed-results row."""
-        return f"{self.status_code}:{self.message}:{','.join(self.fields)} --".replace(":  --", ":--")
+        if self.fields:
+            return f"{self.status_code}:{self.message}:{','.join(self.fields)} --"
+        return f"{self.status_code}:{self.message}:--"
 
     def as_api_error(self, status: int = 400) -> SalesforceApiError:
         """The same failure on a single-record REST call."""
