@@ -28,20 +28,19 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal, Protocol
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
-import requests
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
+if TYPE_CHECKING:
+    from local.files import FakeFileHost
+
 
 DEFAULT_SEED = 7
 DEFAULT_AS_OF = date(2025, 11, 4)
@@ -1172,58 +1171,17 @@ def _document_record(doc: DocumentSpec, account_ids: Mapping[str, str]) -> dict[
     } | _stamps(doc.created, doc.modified)
 
 
-class CdnAdapter(BaseAdapter):
-    """A `requests` transport adapter serving fixed bytes by URL (GET/HEAD, single Range).
+def serve_cdn(docs: Iterable[DocumentSpec]) -> FakeFileHost:
+    """Serve the plain-HTTPS documents from a `FakeFileHost` at CDN_BASE_URL; installed.
 
-    Unknown URLs get 404. Bodies are file-like, so `stream=True` reads in chunks.
+    Undo with `.uninstall()`.
     """
+    from local.files import FakeFileHost
 
-    def __init__(self, payloads: Mapping[str, bytes]) -> None:
-        super().__init__()
-        self.payloads = dict(payloads)
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        url = request.url or ""
-        body = self.payloads.get(url)
-        status, headers = 200, CaseInsensitiveDict[str]()
-        if body is None:
-            status, body = 404, b"Not Found"
-        elif (rng_header := request.headers.get("Range")) is not None:
-            start, end = _parse_range(rng_header, len(body))
-            headers["Content-Range"] = f"bytes {start}-{end}/{len(body)}"
-            status, body = 206, body[start : end + 1]
-        headers["Content-Length"] = str(len(body))
-        headers["Content-Type"] = "application/octet-stream"
-        response = requests.Response()
-        response.status_code = status
-        response.headers = headers
-        response.url = url
-        response.request = request
-        response.raw = io.BytesIO(b"" if request.method == "HEAD" else body)
-        response.reason = "OK" if status < 400 else "Not Found"
-        return response
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-def _parse_range(header: str, length: int) -> tuple[int, int]:
-    first, _, last = header.removeprefix("bytes=").partition("-")
-    if not first:
-        return max(0, length - int(last)), length - 1
-    return int(first), min(length - 1, int(last)) if last else length - 1
-
-
-def serve_cdn(docs: Iterable[DocumentSpec]) -> CdnAdapter:
-    """Register a `CdnAdapter` for CDN_BASE_URL with the shared HTTP transport and return it.
-
-    Undo with `revops.integrations.transport.unregister_adapter(CDN_BASE_URL)`.
-    """
-    from revops.integrations import transport
-
-    adapter = CdnAdapter(cdn_payloads(docs))
-    transport.register_adapter(CDN_BASE_URL, adapter)
-    return adapter
+    host = FakeFileHost(base_url=CDN_BASE_URL.rstrip("/"))
+    for url, data in cdn_payloads(docs).items():
+        host.add_file(unquote(url.removeprefix(CDN_BASE_URL)), data)
+    return host.install()
 
 
 # ---------------------------------------------------------------------------

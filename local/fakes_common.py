@@ -152,14 +152,25 @@ def build_response(
         headers["Content-Type"] = fake.content_type + charset
     headers["Content-Length"] = str(len(content))
     headers.update(fake.headers)
+    return assemble_response(prepared, fake.status, headers, io.BytesIO(content), adapter)
+
+
+def assemble_response(
+    prepared: requests.PreparedRequest,
+    status: int,
+    headers: dict[str, str],
+    body: Any,
+    adapter: BaseAdapter,
+) -> requests.Response:
+    """Wrap a status, headers and a readable body as urllib3 and requests would."""
     try:
-        reason = HTTPStatus(fake.status).phrase
+        reason = HTTPStatus(status).phrase
     except ValueError:
         reason = ""
     raw = HTTPResponse(
-        body=io.BytesIO(content),
+        body=body,
         headers=headers,
-        status=fake.status,
+        status=status,
         reason=reason,
         preload_content=False,
         decode_content=True,
@@ -167,7 +178,7 @@ def build_response(
         request_url=prepared.url,
     )
     response = requests.Response()
-    response.status_code = fake.status
+    response.status_code = status
     response.headers = CaseInsensitiveDict(headers)
     response.encoding = get_encoding_from_headers(response.headers)
     response.raw = raw

@@ -8,10 +8,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import SalesforceGateway
+from revops.migration.settings import MigrationSettings
 from revops.observability import logger, metrics, tracer
 from revops.stackcheck import logic
 from revops.stackcheck.models import PlanRequest
-from revops.stackcheck.settings import StackCheckSettings
 from revops.validation import parse
 
 
@@ -26,7 +26,7 @@ def _gateway(secret_name: str) -> SalesforceGateway:
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext, gateway: SalesforceGateway | None = None
 ) -> dict[str, Any]:
-    settings = StackCheckSettings.from_env()
+    settings = MigrationSettings.from_env()
     plan = logic.plan(
         parse(PlanRequest, event),
         gateway or _gateway(settings.salesforce_secret_name),

@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from revops.integrations.objects import DocumentStore
+from revops.migration.settings import MigrationSettings
 from revops.observability import logger, metrics, tracer
 from revops.stackcheck import logic
 from revops.stackcheck.models import SummaryRequest
-from revops.stackcheck.settings import StackCheckSettings
 from revops.store.stackcheck import CheckResults
 from revops.validation import parse
 
@@ -18,7 +18,7 @@ from revops.validation import parse
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = StackCheckSettings.from_env()
+    settings = MigrationSettings.from_env()
     request = parse(SummaryRequest, event)
     summary = logic.summarize(
         request,

@@ -43,3 +43,34 @@ def test_a_malformed_event_is_a_typed_error(stack: LocalStack) -> None:
     assert error == "Unhandled"
     assert body["errorType"] == "InvalidInputError"
     assert "runId" in body["errorMessage"]
+
+
+def test_backup_handlers_run_from_their_event_files(stack: LocalStack) -> None:
+    s3 = stack.client("s3")
+    source = stack.parameters["SourceBucketName"]
+    account = stack.org.insert("Account", {"Name": "Initech"})
+    for i in range(30):
+        s3.put_object(Bucket=source, Key=f"docs/{i}.pdf", Body=b"%PDF" + bytes([i]))
+        stack.org.insert(
+            "DocListEntry__c",
+            {"Name": f"D{i}", "Document__c": f"s3://{source}/docs/{i}.pdf", "Account__c": account},
+        )
+
+    config, error = stack.invoke("StartBackupFunction", load_event("start_backup_full.json"))
+    assert error is None, config
+    assert (
+        config["runId"] == "events-backup" and config["destBucket"] == "revops-local-backupbucket"
+    )
+    assert config == load_event("plan_backup_full.json")
+
+    plan, error = stack.invoke("PlanBackupFunction", load_event("plan_backup_full.json"))
+    assert error is None, plan
+    assert plan["chunks"] == 1 and plan["counts"]["selected"] == 30
+
+    counts, error = stack.invoke("CopyFilesFunction", load_event("copy_files_chunk.json"))
+    assert error is None, counts
+    assert counts["successful"] == 30 and counts["new"] == 30
+
+    summary, error = stack.invoke("FinalizeBackupFunction", load_event("finalize_backup_run.json"))
+    assert error is None, summary
+    assert summary["status"] == "completed" and summary["totals"]["successful"] == 30

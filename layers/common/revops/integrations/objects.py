@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
 from typing import Any
 
@@ -47,6 +48,10 @@ class DocumentStore:
         )
         return key
 
+    def open_text_writer(self, key: str, content_type: str) -> TextObjectWriter:
+        """A file-like text writer that streams into S3 in parts (bounded memory)."""
+        return TextObjectWriter(self.s3, self.bucket, key, content_type)
+
     def get_json(self, key: str) -> Any:
         try:
             body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
@@ -59,3 +64,72 @@ class DocumentStore:
             return json.loads(body)
         except ValueError as exc:
             raise MalformedDocumentError(f"s3://{self.bucket}/{key} is not JSON") from exc
+
+
+class TextObjectWriter(io.TextIOBase):
+    """Writes text to one S3 object through a multipart upload of `part_size` parts.
+
+    Small documents end as a single PutObject. Memory holds at most one part.
+    """
+
+    def __init__(
+        self, s3: Any, bucket: str, key: str, content_type: str, part_size: int = 8 * 1024 * 1024
+    ) -> None:
+        super().__init__()
+        self._s3, self.bucket, self.key = s3, bucket, key
+        self._content_type = content_type
+        self._part_size = part_size
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+
+    def write(self, text: str) -> int:
+        self._buffer += text.encode()
+        if len(self._buffer) >= self._part_size:
+            self._upload_part()
+        return len(text)
+
+    def _upload_part(self) -> None:
+        if self._upload_id is None:
+            self._upload_id = self._s3.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType=self._content_type
+            )["UploadId"]
+        number = len(self._parts) + 1
+        etag = self._s3.upload_part(
+            Bucket=self.bucket,
+            Key=self.key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=bytes(self._buffer),
+        )["ETag"]
+        self._parts.append({"PartNumber": number, "ETag": etag})
+        self._buffer.clear()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if self._upload_id is None:
+                self._s3.put_object(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    Body=bytes(self._buffer),
+                    ContentType=self._content_type,
+                )
+            else:
+                if self._buffer:
+                    self._upload_part()
+                self._s3.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=self.key,
+                    UploadId=self._upload_id,
+                    MultipartUpload={"Parts": self._parts},
+                )
+        except Exception:
+            if self._upload_id is not None:
+                self._s3.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self.key, UploadId=self._upload_id
+                )
+            raise
+        finally:
+            super().close()

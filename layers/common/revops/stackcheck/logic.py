@@ -10,11 +10,12 @@ from botocore.exceptions import ClientError
 from revops.errors import ConfigurationError, UpstreamThrottledError
 from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import SalesforceGateway
+from revops.migration.models import DocMapping
+from revops.migration.plan import check_mapping
 from revops.migration.urls import HttpSource, InvalidSourceUrlError, parse_source_url
 from revops.stackcheck.models import (
     ChunkRef,
     ChunkReport,
-    FieldMapping,
     Plan,
     PlanRequest,
     ProbeRequest,
@@ -24,10 +25,6 @@ from revops.stackcheck.models import (
 from revops.store.stackcheck import CheckResults
 
 _THROTTLE_CODES = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "503"}
-
-
-class MappingMismatchError(ConfigurationError):
-    """The configured DocListEntry__c fields do not exist in the org."""
 
 
 class SourceBucketUnavailableError(ConfigurationError):
@@ -45,25 +42,17 @@ def _prefix(run_id: str) -> str:
     return f"stackcheck/{run_id}"
 
 
-def check_mapping(gateway: SalesforceGateway, mapping: FieldMapping) -> None:
-    fields = gateway.field_names(mapping.sobject)
-    wanted = [mapping.url_field, mapping.account_field]
-    missing = [f for f in wanted if f.lower() not in fields]
-    if missing:
-        raise MappingMismatchError(
-            f"{mapping.sobject} has no field(s) {', '.join(missing)}: check the field mapping"
-        )
-
-
 def plan(
     request: PlanRequest,
     gateway: SalesforceGateway,
     documents: DocumentStore,
-    mapping: FieldMapping,
+    mapping: DocMapping,
 ) -> Plan:
     """Read every record page by page and write it out as chunk files plus a manifest."""
+    mapping = mapping.resolved()
     check_mapping(gateway, mapping)
-    soql = f"SELECT {', '.join(mapping.fields())} FROM {mapping.sobject} ORDER BY Id"
+    fields = ["Id", mapping.url_field, mapping.account_field]
+    soql = f"SELECT {', '.join(fields)} FROM {mapping.sobject} ORDER BY Id"
     if request.max_records:
         soql += f" LIMIT {request.max_records}"
     records = gateway.query(soql)

@@ -5,18 +5,6 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 
-class FieldMapping(BaseModel):
-    """Where DocListEntry__c keeps what we need. Every name is configuration."""
-
-    sobject: str = "DocListEntry__c"
-    url_field: str = "Document__c"
-    account_field: str = "Account__c"
-    account_name_path: str = "Account__r.Name"
-
-    def fields(self) -> list[str]:
-        return ["Id", self.url_field, self.account_field, self.account_name_path]
-
-
 class PlanRequest(BaseModel):
     run_id: str = Field(alias="runId", min_length=1)
     chunk_size: int = Field(default=200, alias="chunkSize", ge=1, le=5000)

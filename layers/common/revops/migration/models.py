@@ -1,0 +1,203 @@
+"""Inputs and outputs of the file-migration workflows' tasks."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
+
+
+class ApiModel(BaseModel):
+    """camelCase on the wire (workflow JSON), snake_case in Python."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class DocMapping(BaseModel):
+    """Where `DocListEntry__c` keeps each thing we need. Every name is configuration."""
+
+    sobject: str = "DocListEntry__c"
+    url_field: str = "Document__c"
+    account_field: str = "Account__c"
+    account_name_path: str = "Account__r.Name"
+    file_name_field: str | None = "File_Name__c"
+    file_size_field: str | None = "File_Size__c"
+    namespace: str = ""
+
+    def _ns(self, name: str) -> str:
+        if not self.namespace or name in ("Id", "Name") or "__" not in name:
+            return name
+        return f"{self.namespace}__{name}"
+
+    def resolved(self) -> DocMapping:
+        """The mapping with the namespace prefix applied to custom names."""
+        if not self.namespace:
+            return self
+        rel, _, field = self.account_name_path.partition(".")
+        return DocMapping(
+            sobject=self._ns(self.sobject),
+            url_field=self._ns(self.url_field),
+            account_field=self._ns(self.account_field),
+            account_name_path=f"{self._ns(rel)}.{field}",
+            file_name_field=self._ns(self.file_name_field) if self.file_name_field else None,
+            file_size_field=self._ns(self.file_size_field) if self.file_size_field else None,
+        )
+
+    def select_fields(self) -> list[str]:
+        fields = [
+            "Id",
+            "Name",
+            self.url_field,
+            self.account_field,
+            self.account_name_path,
+            "LastModifiedDate",
+            "CreatedDate",
+            "SystemModstamp",
+        ]
+        fields += [f for f in (self.file_name_field, self.file_size_field) if f]
+        return fields
+
+
+class BackupInput(ApiModel):
+    """The FileBackup workflow's input. Every field is optional."""
+
+    mode: Literal["full", "incremental"] = "full"
+    dry_run: bool = Field(False, alias="dryRun")
+    account_id: str | None = Field(None, alias="accountId")
+    max_files: int | None = Field(None, alias="maxFiles", ge=1)
+    max_file_size_mb: float | None = Field(None, alias="maxFileSizeMb", gt=0)
+    allowed_extensions: list[str] | None = Field(None, alias="allowedExtensions")
+    max_concurrency: int | None = Field(None, alias="maxConcurrency", ge=1, le=1000)
+
+    @field_validator("account_id")
+    @classmethod
+    def _salesforce_id(cls, value: str | None) -> str | None:
+        if value is not None and not SALESFORCE_ID.match(value):
+            raise ValueError("must be a 15- or 18-character Salesforce Id")
+        return value
+
+    @field_validator("allowed_extensions")
+    @classmethod
+    def _extensions(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        cleaned = []
+        for ext in value:
+            ext = ext.strip().lower()
+            if not ext or len(ext) > 16 or "/" in ext:
+                raise ValueError(f"{ext!r} is not a file extension")
+            cleaned.append(ext if ext.startswith(".") else f".{ext}")
+        if not cleaned:
+            raise ValueError("give at least one extension, or null for all")
+        return cleaned
+
+
+class BackupConfig(ApiModel):
+    """A run's effective configuration: the input over the template's defaults."""
+
+    run_id: str = Field(alias="runId")
+    mode: Literal["full", "incremental"]
+    dry_run: bool = Field(alias="dryRun")
+    account_id: str | None = Field(alias="accountId")
+    max_files: int | None = Field(alias="maxFiles")
+    max_file_size_mb: float = Field(alias="maxFileSizeMb")
+    allowed_extensions: list[str] | None = Field(alias="allowedExtensions")
+    max_concurrency: int = Field(alias="maxConcurrency")
+    tolerated_failure_percentage: float = Field(alias="toleratedFailurePercentage")
+    chunk_size: int = Field(alias="chunkSize")
+    bucket: str
+    source_bucket: str = Field(alias="sourceBucket")
+    dest_bucket: str = Field(alias="destBucket")
+
+
+class StartBackupRequest(ApiModel):
+    run_id: str = Field(alias="runId", min_length=1)
+    execution_arn: str | None = Field(None, alias="executionArn")
+    input: BackupInput = Field(default_factory=BackupInput)
+
+
+class ChunkRow(ApiModel):
+    """One file to copy, as the plan writes it into a chunk file."""
+
+    id: str
+    url: str | None
+    account_id: str | None = Field(alias="accountId")
+    account_name: str | None = Field(alias="accountName")
+    file_name: str = Field(alias="fileName")
+    dest_key: str = Field(alias="destKey")
+    size: int | None = None
+    last_modified: str | None = Field(None, alias="lastModified")
+    system_modstamp: str | None = Field(None, alias="systemModstamp")
+    reason: Literal["new", "changed", "retry", "refresh"]
+
+
+class ChunkRef(ApiModel):
+    index: int
+    key: str
+    files: int
+
+
+class PlanCounts(ApiModel):
+    scanned: int = 0
+    selected: int = 0
+    new: int = 0
+    changed: int = 0
+    retry: int = 0
+    unchanged: int = 0
+    filtered: int = 0
+    too_large: int = Field(0, alias="tooLarge")
+    estimated_bytes: int = Field(0, alias="estimatedBytes")
+
+
+class BackupPlan(ApiModel):
+    run_id: str = Field(alias="runId")
+    bucket: str
+    manifest_key: str = Field(alias="manifestKey")
+    plan_key: str = Field(alias="planKey")
+    chunks: int
+    counts: PlanCounts
+    sample: list[ChunkRow]
+    query_mode: Literal["rest", "bulk"] = Field(alias="queryMode")
+    api_calls: int | None = Field(None, alias="apiCalls")
+
+
+class CopyChunkRequest(ApiModel):
+    run_id: str = Field(alias="runId", min_length=1)
+    bucket: str
+    dest_bucket: str = Field(alias="destBucket")
+    max_file_size_mb: float = Field(alias="maxFileSizeMb")
+    chunk: ChunkRef
+
+
+class ChunkCounts(ApiModel):
+    processed: int = 0
+    successful: int = 0
+    failed: int = 0
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    bytes: int = 0
+
+
+class FinalizeRequest(ApiModel):
+    run_id: str = Field(alias="runId", min_length=1)
+    bucket: str
+    error: dict[str, str] | None = None
+
+
+class RunSummary(ApiModel):
+    run_id: str = Field(alias="runId")
+    run_type: str = Field(alias="runType")
+    status: str
+    start_time: str = Field(alias="startTime")
+    end_time: str | None = Field(alias="endTime")
+    dry_run: bool = Field(alias="dryRun")
+    totals: ChunkCounts
+    failed_chunks: int = Field(alias="failedChunks")
+    errors_by_type: dict[str, int] = Field(alias="errorsByType")
+    plan: PlanCounts | None = None
+    summary_key: str = Field(alias="summaryKey")
+    error_message: str | None = Field(None, alias="errorMessage")

@@ -1,0 +1,270 @@
+"""File-migration tracking in DynamoDB: the seed's three SQLite tables, as items.
+
+| seed table        | item                         | keys                                            |
+|-------------------|------------------------------|-------------------------------------------------|
+| file_migrations   | `FileItem`, one per record   | `FILE#<recordId>` / `FILE`; gsi1 `ACCOUNT#<id>`; gsi2 `PHASE#<n>` |
+| migration_runs    | `RunItem`, one per run       | `RUN#<runId>` / `RUN`; gsi1 `RUNS` by start time |
+| migration_errors  | `ErrorItem`, one per failure | `RUN#<runId>` / `ERROR#<recordId>`; gsi1 `ERRORS` by time; gsi2 `ERRTYPE#<type>` |
+| (new)             | `ChunkItem`, one per chunk   | `RUN#<runId>` / `CHUNK#<index>`                  |
+
+Runs and errors expire through DynamoDB TTL (`expires_at`), which replaces the
+seed's `--cleanup-days`. File items never expire: they are what rollback needs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.exceptions import DoesNotExist
+
+from revops.store.base import Gsi1, Gsi2, TrackingModel, bind
+
+DEFAULT_RETENTION_DAYS = 90
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class FileItem(TrackingModel):
+    """One `DocListEntry__c` record's file: where it came from and where it is now."""
+
+    doclist_entry_id = UnicodeAttribute()
+    account_id = UnicodeAttribute(null=True)
+    account_name = UnicodeAttribute(null=True)
+    original_url = UnicodeAttribute(null=True)
+    your_s3_key = UnicodeAttribute(null=True)
+    your_s3_url = UnicodeAttribute(null=True)
+    file_name = UnicodeAttribute(null=True)
+    file_size_bytes = NumberAttribute(null=True)
+    file_hash = UnicodeAttribute(null=True)
+    checksum_type = UnicodeAttribute(null=True)
+    version_id = UnicodeAttribute(null=True)
+    source_etag = UnicodeAttribute(null=True)
+    backup_timestamp = UnicodeAttribute(null=True)
+    last_modified_sf = UnicodeAttribute(null=True)
+    system_modstamp_sf = UnicodeAttribute(null=True)
+    migration_phase = NumberAttribute(default=1)
+    salesforce_updated = BooleanAttribute(default=False)
+    status = UnicodeAttribute(default="backed_up")  # backed_up | failed
+    last_error_type = UnicodeAttribute(null=True)
+    last_run_id = UnicodeAttribute(null=True)
+    created_date = UnicodeAttribute(null=True)
+    updated_date = UnicodeAttribute(null=True)
+
+    by_parent = Gsi1()
+    by_state = Gsi2()
+
+
+class RunItem(TrackingModel):
+    run_id = UnicodeAttribute()
+    run_type = UnicodeAttribute()
+    start_time = UnicodeAttribute()
+    end_time = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()  # running | completed | completed_with_errors | failed
+    total_files_processed = NumberAttribute(default=0)
+    successful_files = NumberAttribute(default=0)
+    failed_files = NumberAttribute(default=0)
+    new_files = NumberAttribute(default=0)
+    updated_files = NumberAttribute(default=0)
+    skipped_files = NumberAttribute(default=0)
+    bytes_copied = NumberAttribute(default=0)
+    error_message = UnicodeAttribute(null=True)
+    config_snapshot = JSONAttribute(null=True)
+    plan = JSONAttribute(null=True)
+    execution_arn = UnicodeAttribute(null=True)
+
+    by_parent = Gsi1()
+
+
+class ErrorItem(TrackingModel):
+    run_id = UnicodeAttribute()
+    doclist_entry_id = UnicodeAttribute()
+    error_type = UnicodeAttribute()
+    error_message = UnicodeAttribute()
+    original_url = UnicodeAttribute(null=True)
+    timestamp = UnicodeAttribute()
+
+    by_parent = Gsi1()
+    by_state = Gsi2()
+
+
+class ChunkItem(TrackingModel):
+    # Failed chunks are written by the workflow's Catch (a DynamoDB task), so every
+    # attribute but the keys may be absent.
+    run_id = UnicodeAttribute(null=True)
+    index = NumberAttribute(null=True)
+    status = UnicodeAttribute()  # ok | failed
+    counts = JSONAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    cause = UnicodeAttribute(null=True)
+
+
+def file_pk(record_id: str) -> str:
+    return f"FILE#{record_id}"
+
+
+def run_pk(run_id: str) -> str:
+    return f"RUN#{run_id}"
+
+
+def account_gsi(account_id: str | None) -> str:
+    return f"ACCOUNT#{account_id or '-'}"
+
+
+class MigrationStore:
+    """Repository for every migration item. The only code that talks PynamoDB."""
+
+    def __init__(
+        self, table_name: str, region: str, retention_days: int = DEFAULT_RETENTION_DAYS
+    ) -> None:
+        bind(TrackingModel, table_name, region)
+        self.retention_seconds = retention_days * 86400
+
+    def _expiry(self) -> int:
+        return int(time.time()) + self.retention_seconds
+
+    # ------------------------------------------------------------------ files
+
+    def file(self, record_id: str) -> FileItem | None:
+        try:
+            return FileItem.get(file_pk(record_id), "FILE")
+        except DoesNotExist:
+            return None
+
+    def files(self, record_ids: Iterable[str]) -> Iterator[FileItem]:
+        """Batch-get tracked files (100 keys per call); unknown ids are simply absent."""
+        keys = [(file_pk(record_id), "FILE") for record_id in record_ids]
+        if not keys:
+            return iter(())
+        return FileItem.batch_get(keys)
+
+    def files_in_account(self, account_id: str | None) -> Iterator[FileItem]:
+        return FileItem.by_parent.query(account_gsi(account_id))
+
+    def files_in_phase(self, phase: int) -> Iterator[FileItem]:
+        return FileItem.by_state.query(f"PHASE#{phase}")
+
+    def all_files(self) -> Iterator[FileItem]:
+        return FileItem.scan(FileItem.pk.startswith("FILE#"))
+
+    def new_file_item(self, record_id: str, **fields: Any) -> FileItem:
+        item = FileItem(file_pk(record_id), "FILE", doclist_entry_id=record_id, **fields)
+        self.index_file(item)
+        return item
+
+    @staticmethod
+    def index_file(item: FileItem) -> None:
+        item.gsi1pk = account_gsi(item.account_id)
+        item.gsi1sk = f"FILE#{item.doclist_entry_id}"
+        item.gsi2pk = f"PHASE#{item.migration_phase}" if item.status == "backed_up" else "FAILED"
+        item.gsi2sk = item.doclist_entry_id
+
+    def save_files(self, items: Iterable[FileItem]) -> int:
+        count = 0
+        with FileItem.batch_write() as batch:
+            for item in items:
+                self.index_file(item)
+                batch.save(item)
+                count += 1
+        return count
+
+    # ------------------------------------------------------------------ runs
+
+    def start_run(
+        self, run_id: str, run_type: str, config: dict[str, Any], execution_arn: str | None
+    ) -> RunItem:
+        started = now_iso()
+        run = RunItem(
+            run_pk(run_id),
+            "RUN",
+            run_id=run_id,
+            run_type=run_type,
+            start_time=started,
+            status="running",
+            config_snapshot=config,
+            execution_arn=execution_arn,
+            gsi1pk="RUNS",
+            gsi1sk=f"{started}#{run_id}",
+            expires_at=self._expiry(),
+        )
+        run.save()
+        return run
+
+    def run(self, run_id: str) -> RunItem | None:
+        try:
+            return RunItem.get(run_pk(run_id), "RUN")
+        except DoesNotExist:
+            return None
+
+    def save_run(self, run: RunItem) -> None:
+        run.save()
+
+    def runs(self, limit: int = 20) -> list[RunItem]:
+        return list(RunItem.by_parent.query("RUNS", scan_index_forward=False, limit=limit))
+
+    # ------------------------------------------------------------------ errors
+
+    def new_error(
+        self,
+        run_id: str,
+        record_id: str,
+        error_type: str,
+        message: str,
+        url: str | None,
+    ) -> ErrorItem:
+        stamp = now_iso()
+        return ErrorItem(
+            run_pk(run_id),
+            f"ERROR#{record_id}",
+            run_id=run_id,
+            doclist_entry_id=record_id,
+            error_type=error_type,
+            error_message=message[:1000],
+            original_url=url,
+            timestamp=stamp,
+            gsi1pk="ERRORS",
+            gsi1sk=f"{stamp}#{record_id}",
+            gsi2pk=f"ERRTYPE#{error_type}",
+            gsi2sk=f"{stamp}#{record_id}",
+            expires_at=self._expiry(),
+        )
+
+    def save_errors(self, errors: Iterable[ErrorItem]) -> int:
+        count = 0
+        with ErrorItem.batch_write() as batch:
+            for error in errors:
+                batch.save(error)
+                count += 1
+        return count
+
+    def errors_for_run(self, run_id: str) -> Iterator[ErrorItem]:
+        return ErrorItem.query(run_pk(run_id), ErrorItem.sk.startswith("ERROR#"))
+
+    def recent_errors(self, limit: int) -> list[ErrorItem]:
+        return list(ErrorItem.by_parent.query("ERRORS", scan_index_forward=False, limit=limit))
+
+    # ------------------------------------------------------------------ chunks
+
+    def save_chunk(self, run_id: str, index: int, counts: dict[str, int]) -> None:
+        ChunkItem(
+            run_pk(run_id),
+            f"CHUNK#{index}",
+            run_id=run_id,
+            index=index,
+            status="ok",
+            counts=counts,
+            expires_at=self._expiry(),
+        ).save()
+
+    def chunks(self, run_id: str) -> list[ChunkItem]:
+        return list(ChunkItem.query(run_pk(run_id), ChunkItem.sk.startswith("CHUNK#")))
