@@ -1,0 +1,151 @@
+"""The local AWS emulator for the benchmarks: `moto_server` in its own process.
+
+Every tool under test talks to this one process over HTTP on 127.0.0.1, so they
+all meet the same emulator. It runs apart from the benchmark processes so that
+its CPU and memory (moto keeps every object in memory) never count as ours.
+
+werkzeug's per-request access log is switched off: formatting and writing a log
+line per request costs the emulator CPU, equally for every tool.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from types import TracebackType
+from typing import Any
+
+import requests
+
+REGION = "us-east-1"
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+
+_SERVER = (
+    "import logging, sys\n"
+    "logging.getLogger('werkzeug').setLevel(logging.ERROR)\n"
+    "from moto.server import main\n"
+    "main(sys.argv[1:])\n"
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def aws_env(endpoint: str | None = None) -> dict[str, str]:
+    """Fake credentials and region; with `endpoint`, every AWS SDK call goes there."""
+    env = {
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    return env
+
+
+def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The current environment without AWS profile settings, plus `extra`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE")
+        and not k.startswith("AWS_ENDPOINT_URL")
+    }
+    env.update(extra or {})
+    return env
+
+
+class Emulator:
+    """`moto_server` on a free port of 127.0.0.1, started and stopped with `with`."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    def start(self, timeout: float = 30.0) -> None:
+        env = clean_env(aws_env() | {"MOTO_PORT": str(self.port)})
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _SERVER, "-H", "127.0.0.1", "-p", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"moto_server exited with {self._process.returncode}")
+            try:
+                if requests.get(f"{self.endpoint}/moto-api/", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"moto_server did not answer on {self.endpoint}")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def rss_mb(self) -> float | None:
+        """The emulator's resident memory (it holds every object we store)."""
+        if self._process is None:
+            return None
+        try:
+            with open(f"/proc/{self._process.pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            return None
+        return None
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        config = kwargs.pop("config", None) or Config(
+            retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=64
+        )
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            config=config,
+            **kwargs,
+        )
+
+    def __enter__(self) -> Emulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
