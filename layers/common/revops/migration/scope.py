@@ -114,7 +114,8 @@ def analyze_scope(
             totals["noAccount"] += 1
     ranked = sorted(accounts.values(), key=lambda a: (-a.files, -a.bytes, a.account_id or ""))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    report = {
+    account_reports = [a.report() for a in ranked]
+    report: dict[str, Any] = {
         "generatedAt": stamp,
         "accountFilter": request.account_id,
         "totals": {
@@ -125,7 +126,7 @@ def analyze_scope(
             "urlKinds": dict(url_kinds),
             "byExtension": dict(extensions.most_common()),
         },
-        "accounts": [a.report() for a in ranked],
+        "accounts": account_reports,
     }
     key = documents.put_json(f"analysis/{stamp}/scope.json", report)
     usage = gateway.api_usage
@@ -133,6 +134,6 @@ def analyze_scope(
         "reportKey": key,
         "bucket": documents.bucket,
         "totals": report["totals"],
-        "topAccounts": report["accounts"][: request.top],
+        "topAccounts": account_reports[: request.top],
         "apiCalls": usage.used if usage else None,
     }
