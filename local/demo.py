@@ -21,9 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from local import demo_data
 from local.stack import LocalStack
+from revops.migration.urls import S3Source, parse_source_url
 
 
 @dataclass
@@ -33,6 +35,7 @@ class DemoContext:
     org_ids: dict[str, str] = field(default_factory=dict)
     document_ids: dict[str, str] = field(default_factory=dict)
     documents: list[demo_data.DocumentSpec] = field(default_factory=list)
+    cdn: Any = None
 
 
 @dataclass
@@ -65,7 +68,7 @@ def load_demo_data(ctx: DemoContext) -> list[str]:
         ctx.documents,
         ctx.org_ids,
     )
-    demo_data.serve_cdn(ctx.documents)
+    ctx.cdn = demo_data.serve_cdn(ctx.documents)
     voice = demo_data.generate_voice()
     demo_data.load_voice(stack.elevenlabs, stack.ghl, voice)
     total_bytes = sum(d.size for d in ctx.documents)
@@ -167,11 +170,116 @@ def run_file_backup(ctx: DemoContext) -> StepResult:
     return StepResult("FileBackup", status, time.monotonic() - started, lines)
 
 
+def _url_lines(label: str, summary: dict[str, Any]) -> list[str]:
+    counts = (summary.get("plan") or {}).get("counts", {})
+    updates = summary.get("updates", {})
+    validation = summary.get("validation") or {}
+    return [
+        f"[{label}] {summary['runType']}: {summary['status']}",
+        f"planned {counts.get('planned', 0)} of {counts.get('scanned', 0)} records; "
+        f"already done {counts.get('alreadyDone', 0)}, conflicts {counts.get('conflicts', 0)}, "
+        f"without backup {counts.get('notBackedUp', 0)}",
+        f"updated {updates.get('updated', 0)}, failed {updates.get('failed', 0)}; "
+        f"validated {validation.get('holdingNewUrl', 0)}/{validation.get('checked', 0)}",
+    ]
+
+
+def _error_message(cause: str | None) -> str:
+    try:
+        return str(json.loads(cause or "")["errorMessage"])
+    except (ValueError, KeyError, TypeError):
+        return cause or ""
+
+
+def fix_broken_records(ctx: DemoContext) -> list[str]:
+    """What an operator does after a refusal: restore missing files, fix a typo'd URL."""
+    stack, s3 = ctx.stack, ctx.stack.client("s3")
+    broken = demo_data.faults(ctx.documents)
+    fixed = []
+    for doc in broken["missing_object"]:
+        if doc.source_key:
+            s3.put_object(
+                Bucket=doc.source_bucket, Key=doc.source_key, Body=demo_data.document_content(doc)
+            )
+        elif doc.url:
+            path = doc.url.removeprefix(demo_data.CDN_BASE_URL)
+            ctx.cdn.add_file(unquote(path), demo_data.document_content(doc))
+        fixed.append(f"restored the missing file of {doc.name}")
+    for doc in broken["malformed_url"]:
+        url = (doc.url or "").replace("https//", "https://", 1)
+        source = parse_source_url(url)
+        if isinstance(source, S3Source):  # the file was never uploaded either
+            s3.put_object(
+                Bucket=source.bucket, Key=source.key, Body=demo_data.document_content(doc)
+            )
+        stack.org.update("DocListEntry__c", ctx.document_ids[doc.key], {"Document__c": url})
+        fixed.append(f"corrected the URL of {doc.name} and uploaded its file")
+    return fixed
+
+
+def run_cutover_and_rollback(ctx: DemoContext) -> StepResult:
+    started = time.monotonic()
+    stack = ctx.stack
+    lines: list[str] = []
+    refused = stack.run("FileCutoverStateMachine", {"dryRun": True}, name="demo-cutover-refused")
+    lines.append(
+        f"[cutover-refused] {refused.status}: {refused.error}: {_error_message(refused.cause)}"
+    )
+    write_json(
+        ctx.out / "migration" / "cutover-refused.json",
+        {"error": refused.error, "message": _error_message(refused.cause)},
+    )
+    lines += [f"operator: {line}" for line in fix_broken_records(ctx)]
+    again = stack.run(
+        "FileBackupStateMachine", {"mode": "incremental"}, name="demo-backup-after-fixes"
+    )
+    if again.output:
+        lines += [
+            f"operator: reran the incremental backup: {again.output['totals']['successful']} "
+            f"backed up, {again.output['totals']['failed']} still failing"
+        ]
+    runs = {
+        "cutover-dry-run": ("FileCutoverStateMachine", {"dryRun": True}),
+        "cutover": ("FileCutoverStateMachine", {"dryRun": False}),
+        "rollback-dry-run": ("FileRollbackStateMachine", {"dryRun": True}),
+    }
+    ok = refused.error == "NotReadyError"
+    for label, (machine, payload) in runs.items():
+        result = stack.run(machine, payload, name=f"demo-{label}", timeout=300)
+        write_json(
+            ctx.out / "migration" / f"{label}.json",
+            result.output or {"error": result.error, "cause": result.cause},
+        )
+        ok = ok and result.succeeded
+        if result.output:
+            lines += _url_lines(label, result.output)
+        else:
+            lines.append(
+                f"[{label}] {result.status}: {result.error}: {_error_message(result.cause)}"
+            )
+    # Leave the demo org migrated (the rollback above was a dry run), and show the page.
+    dashboards = stack.physical_name("DashboardsBucket")
+    s3 = stack.client("s3")
+    for key in ("migration/status.html", "migration/status.json"):
+        body = s3.get_object(Bucket=dashboards, Key=key)["Body"].read()
+        target = ctx.out / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    lines.append("-> out/migration/cutover*.json, rollback-dry-run.json, status.html, status.json")
+    return StepResult(
+        "FileCutover / FileRollback",
+        "SUCCEEDED" if ok else "FAILED",
+        time.monotonic() - started,
+        lines,
+    )
+
+
 # In the order a user would run them.
 STEPS: list[Callable[[DemoContext], StepResult]] = [
     run_stack_check,
     run_scope_analysis,
     run_file_backup,
+    run_cutover_and_rollback,
 ]
 
 
@@ -181,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # The emulator's own chatter (e.g. ToleratedFailurePercentagePath being ignored) is not
     # the user's concern here; the README lists the emulator's limits.
-    logging.getLogger("moto").setLevel(logging.ERROR)
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     out: Path = args.out
     if out.exists():

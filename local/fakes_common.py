@@ -50,8 +50,9 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
-from revops.integrations import transport
 from urllib3.response import HTTPResponse
+
+from revops.integrations import transport
 
 Handler = Callable[..., "FakeResponse"]
 LogEntry = tuple[str, str, dict[str, str]]

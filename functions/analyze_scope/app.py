@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import SalesforceGateway
 from revops.migration import scope, wiring

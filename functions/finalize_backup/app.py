@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from revops.integrations.objects import DocumentStore
 from revops.migration import backup, wiring
 from revops.migration.models import FinalizeRequest

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import SalesforceGateway
 from revops.migration import backup, plan, wiring
@@ -29,6 +30,9 @@ def lambda_handler(
         DocumentStore(config.bucket),
         store,
         settings.mapping(),
+        url_for=backup.object_url_for(
+            config.dest_bucket, settings.aws_region, settings.public_base_url or None
+        ),
         bulk_threshold=settings.bulk_query_threshold,
     )
     backup.record_plan(store, config.run_id, result.counts)

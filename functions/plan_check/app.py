@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import SalesforceGateway
 from revops.migration.settings import MigrationSettings

@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from revops.integrations.objects import DocumentStore
 from revops.migration.settings import MigrationSettings
 from revops.observability import logger, metrics, tracer

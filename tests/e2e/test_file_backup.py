@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from revops.store.migration import MigrationStore
 
 from local import demo_data
 from local.stack import LocalStack
+from revops.store.migration import MigrationStore
 
 
 @dataclass

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from revops.migration import transfer
-from revops.store.migration import MigrationStore
 
 from local.files import FakeFileHost
 from local.stack import LocalStack
+from revops.migration import transfer
+from revops.store.migration import MigrationStore
 
 SOURCE_FILES = 24
 

@@ -74,3 +74,37 @@ def test_backup_handlers_run_from_their_event_files(stack: LocalStack) -> None:
     summary, error = stack.invoke("FinalizeBackupFunction", load_event("finalize_backup_run.json"))
     assert error is None, summary
     assert summary["status"] == "completed" and summary["totals"]["successful"] == 30
+
+
+def test_cutover_handlers_run_from_their_event_files(stack: LocalStack) -> None:
+    s3 = stack.client("s3")
+    source = stack.parameters["SourceBucketName"]
+    account = stack.org.insert("Account", {"Name": "Hooli"})
+    for i in range(12):
+        s3.put_object(Bucket=source, Key=f"c/{i}.pdf", Body=b"c" * i)
+        stack.org.insert(
+            "DocListEntry__c",
+            {"Name": f"C{i}", "Document__c": f"s3://{source}/c/{i}.pdf", "Account__c": account},
+        )
+    assert stack.run("FileBackupStateMachine", {"mode": "full"}, name="events-base").succeeded
+
+    config, error = stack.invoke("StartUrlRunFunction", load_event("start_url_run_cutover.json"))
+    assert error is None, config
+    assert config == load_event("plan_cutover_execute.json")
+    plan, error = stack.invoke("PlanCutoverFunction", load_event("plan_cutover_execute.json"))
+    assert error is None, plan
+    assert plan == load_event("validate_records_plan.json")
+    counts, error = stack.invoke("UpdateRecordsFunction", load_event("update_records_batch.json"))
+    assert error is None and counts["updated"] == 12, counts
+    report, error = stack.invoke(
+        "ValidateRecordsFunction", load_event("validate_records_plan.json")
+    )
+    assert error is None and report["holdingNewUrl"] == 12, report
+    summary, error = stack.invoke("FinalizeUrlRunFunction", load_event("finalize_url_run_run.json"))
+    assert error is None and summary["status"] == "completed", summary
+
+    rollback, error = stack.invoke(
+        "PlanRollbackFunction", load_event("plan_rollback_from_database.json")
+    )
+    assert error is None, rollback
+    assert rollback["counts"]["planned"] == 12

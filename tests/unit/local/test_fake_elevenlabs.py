@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import requests
-from revops.integrations import transport
 
 from local.elevenlabs import FakeElevenLabs
 from local.fakes_common import FakeServiceAdapter
+from revops.integrations import transport
 
 BASE = "https://api.elevenlabs.io"
 LIST = f"{BASE}/v1/convai/conversations"

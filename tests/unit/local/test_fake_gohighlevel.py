@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import requests
-from revops.integrations import transport
 
 from local.fakes_common import ManualClock
 from local.gohighlevel import FakeGoHighLevel
+from revops.integrations import transport
 
 BASE = "https://services.leadconnectorhq.com"
 TOKEN_URL = f"{BASE}/oauth/token"

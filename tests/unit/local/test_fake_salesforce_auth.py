@@ -11,11 +11,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from revops.integrations import transport
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceExpiredSession
 
 from local.salesforce import FakeOrg
+from revops.integrations import transport
 
 TOKEN_URL = "https://fake-login.salesforce.com/services/oauth2/token"
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from simple_salesforce import Salesforce
+
+from local.salesforce import FakeOrg, private_key_pem
 from revops.integrations import transport
 from revops.integrations.salesforce import (
     SalesforceGateway,
     SalesforceLimitExceededError,
     SalesforceQueryError,
 )
-from simple_salesforce import Salesforce
-
-from local.salesforce import FakeOrg, private_key_pem
 
 
 @pytest.fixture

@@ -37,6 +37,8 @@ import requests
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core.authorization import enable_iam_authentication
+
+from local.files import FakeFileHost
 from revops.errors import UpstreamThrottledError
 from revops.integrations import transport
 from revops.migration.transfer import (
@@ -58,8 +60,6 @@ from revops.migration.transfer import (
     s3_client,
 )
 from revops.migration.urls import HttpSource, S3Source, parse_source_url
-
-from local.files import FakeFileHost
 
 REGION = "us-east-1"
 SRC = "trackland-doc-storage"

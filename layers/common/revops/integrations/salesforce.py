@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import requests
 from simple_salesforce import Salesforce
-from simple_salesforce.bulk2 import Operation
+from simple_salesforce.bulk2 import Operation, ResultsType
 from simple_salesforce.exceptions import (
     SalesforceAuthenticationFailed,
     SalesforceBulkV2ExtractError,
@@ -31,6 +31,7 @@ from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
     SalesforceGeneralError,
     SalesforceMalformedRequest,
+    SalesforceOperationError,
     SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
@@ -65,6 +66,20 @@ class SalesforceQueryError(ConfigurationError):
 
 class SalesforceNotFoundError(UpstreamError):
     """A record or resource does not exist."""
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """One record's outcome in a collection or bulk write."""
+
+    record_id: str
+    success: bool
+    error_code: str | None = None
+    message: str | None = None
+
+
+# A collection request carries at most this many records.
+COLLECTION_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -184,6 +199,8 @@ class SalesforceGateway:
             raise _translate(exc) from exc
         except SalesforceBulkV2ExtractError as exc:
             raise SalesforceQueryError(f"Bulk API 2.0 query job failed: {exc}") from exc
+        except SalesforceOperationError as exc:
+            raise UpstreamError(f"Bulk API 2.0 job failed: {exc}") from exc
         except requests.RequestException as exc:
             raise SalesforceUnavailableError(f"Salesforce unreachable: {exc}") from exc
 
@@ -249,3 +266,83 @@ class SalesforceGateway:
             locator = page["locator"]
             if not locator:
                 return
+
+    # ------------------------------------------------------------------ writes
+
+    def update_collection(self, sobject: str, records: list[dict[str, Any]]) -> list[RecordResult]:
+        """PATCH up to 200 records in one sObject Collections call, `allOrNone=false`.
+
+        Each record carries its `Id`; the result lists every record's outcome in order.
+        """
+        if len(records) > COLLECTION_LIMIT:
+            raise ValueError(f"at most {COLLECTION_LIMIT} records per collection call")
+        if not records:
+            return []
+        payload = {
+            "allOrNone": False,
+            "records": [{"attributes": {"type": sobject}, **record} for record in records],
+        }
+        results = self._call(
+            lambda sf: sf.restful("composite/sobjects", method="PATCH", json=payload)
+        )
+        outcomes = []
+        for record, result in zip(records, results or [], strict=False):
+            errors = result.get("errors") or []
+            first = errors[0] if errors else {}
+            outcomes.append(
+                RecordResult(
+                    record_id=str(result.get("id") or record["Id"]),
+                    success=bool(result.get("success")),
+                    error_code=first.get("statusCode"),
+                    message=first.get("message"),
+                )
+            )
+        return outcomes
+
+    def bulk_update(self, sobject: str, records: list[dict[str, Any]]) -> list[RecordResult]:
+        """Update many records with one Bulk API 2.0 ingest job; every record's outcome.
+
+        Every step goes through `_call`, so an expired session is renewed and
+        the same job continues (simple-salesforce would not log in again).
+        """
+        if not records:
+            return []
+        columns = list(records[0])
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+
+        def client(sf: Salesforce) -> Any:
+            return getattr(sf.bulk2, sobject)._client
+
+        job_id = self._call(lambda sf: client(sf).create_job(Operation.update))["id"]
+        self._call(lambda sf: client(sf).upload_job_data(job_id, buffer.getvalue()))
+        self._call(lambda sf: client(sf).close_job(job_id))
+        self._call(lambda sf: client(sf).wait_for_job(job_id, False, self.bulk_poll_seconds))
+        outcomes: dict[str, RecordResult] = {}
+        ok = self._call(lambda sf: client(sf).get_ingest_results(job_id, ResultsType.successful))
+        for row in csv.DictReader(io.StringIO(ok)):
+            outcomes[row["sf__Id"]] = RecordResult(row["sf__Id"], True)
+        failed = self._call(lambda sf: client(sf).get_ingest_results(job_id, ResultsType.failed))
+        for row in csv.DictReader(io.StringIO(failed)):
+            record_id = row.get("Id") or row.get("sf__Id") or ""
+            code, _, message = (row.get("sf__Error") or "").partition(":")
+            outcomes[record_id] = RecordResult(record_id, False, code or None, message or None)
+        missing = [r["Id"] for r in records if r["Id"] not in outcomes]
+        for record_id in missing:  # unprocessed: report, so the caller can retry them
+            outcomes[record_id] = RecordResult(
+                record_id, False, "UNPROCESSED", "not processed by the job"
+            )
+        return [outcomes[r["Id"]] for r in records]
+
+    def records_by_id(
+        self, sobject: str, ids: list[str], fields: list[str]
+    ) -> Iterator[dict[str, Any]]:
+        """Read records by Id, a few hundred Ids per query (stays under the SOQL length limit)."""
+        for start in range(0, len(ids), 500):
+            batch = ids[start : start + 500]
+            quoted = ",".join(f"'{i}'" for i in batch)
+            yield from self.query(
+                f"SELECT {', '.join(fields)} FROM {sobject} WHERE Id IN ({quoted})"
+            )

@@ -258,10 +258,7 @@ def finalize_run(
 
 
 def record_plan(store: MigrationStore, run_id: str, counts: PlanCounts) -> None:
-    run = store.run(run_id)
-    if run is not None:
-        run.plan = counts.model_dump(by_alias=True)
-        store.save_run(run)
+    store.record_plan(run_id, counts.model_dump(by_alias=True))
 
 
 def object_url_for(bucket: str, region: str, base_url: str | None) -> Callable[[str], str]:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SALESFORCE_ID = re.compile(r"^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$")
+
+
+def check_salesforce_id(value: str | None) -> str | None:
+    if value is not None and not SALESFORCE_ID.match(value):
+        raise ValueError("must be a 15- or 18-character Salesforce Id")
+    return value
 
 
 class ApiModel(BaseModel):
@@ -72,12 +78,13 @@ class BackupInput(ApiModel):
     allowed_extensions: list[str] | None = Field(None, alias="allowedExtensions")
     max_concurrency: int | None = Field(None, alias="maxConcurrency", ge=1, le=1000)
 
+    # Set by Step Functions when another workflow starts this one (FileCutover's catch-up).
+    started_by: str | None = Field(None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
+
     @field_validator("account_id")
     @classmethod
     def _salesforce_id(cls, value: str | None) -> str | None:
-        if value is not None and not SALESFORCE_ID.match(value):
-            raise ValueError("must be a 15- or 18-character Salesforce Id")
-        return value
+        return check_salesforce_id(value)
 
     @field_validator("allowed_extensions")
     @classmethod
@@ -201,3 +208,123 @@ class RunSummary(ApiModel):
     plan: PlanCounts | None = None
     summary_key: str = Field(alias="summaryKey")
     error_message: str | None = Field(None, alias="errorMessage")
+
+
+# ---------------------------------------------------------------------- phase 2
+
+
+class CutoverInput(ApiModel):
+    """FileCutover's input. `dryRun` defaults to true: only an explicit false writes."""
+
+    dry_run: bool = Field(True, alias="dryRun")
+    account_id: str | None = Field(None, alias="accountId")
+    batch_size: int | None = Field(None, alias="batchSize", ge=1, le=200)
+
+    @field_validator("account_id")
+    @classmethod
+    def _salesforce_id(cls, value: str | None) -> str | None:
+        return check_salesforce_id(value)
+
+
+class RollbackInput(ApiModel):
+    """FileRollback's input: restore original URLs, from tracking or a cutover's export."""
+
+    dry_run: bool = Field(True, alias="dryRun")
+    account_id: str | None = Field(None, alias="accountId")
+    run_id: str | None = Field(None, alias="runId", min_length=1)
+    record_ids: list[str] | None = Field(None, alias="recordIds", min_length=1, max_length=10_000)
+
+    @field_validator("account_id")
+    @classmethod
+    def _salesforce_id(cls, value: str | None) -> str | None:
+        return check_salesforce_id(value)
+
+    @field_validator("record_ids")
+    @classmethod
+    def _ids(cls, value: list[str] | None) -> list[str] | None:
+        for record_id in value or []:
+            if not SALESFORCE_ID.match(record_id):
+                raise ValueError(f"{record_id!r} is not a Salesforce Id")
+        return value
+
+
+class PhaseTwoConfig(ApiModel):
+    """A cutover or rollback run's effective configuration."""
+
+    run_id: str = Field(alias="runId")
+    direction: Literal["cutover", "rollback"]
+    dry_run: bool = Field(alias="dryRun")
+    account_id: str | None = Field(None, alias="accountId")
+    batch_size: int = Field(alias="batchSize")
+    bulk_threshold: int = Field(alias="bulkThreshold")
+    bucket: str
+    source_run_id: str | None = Field(None, alias="sourceRunId")
+    record_ids: list[str] | None = Field(None, alias="recordIds")
+
+
+class StartPhaseTwoRequest(ApiModel):
+    run_id: str = Field(alias="runId", min_length=1)
+    execution_arn: str | None = Field(None, alias="executionArn")
+    direction: Literal["cutover", "rollback"]
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class UrlChange(ApiModel):
+    """One planned write: the record, the URL it must still hold, the URL it gets."""
+
+    id: str
+    expected: str | None
+    to: str
+    key: str | None = None
+
+
+class BatchRef(ApiModel):
+    index: int
+    key: str
+    records: int
+
+
+class PhaseTwoCounts(ApiModel):
+    scanned: int = 0
+    planned: int = 0
+    already_done: int = Field(0, alias="alreadyDone")
+    repaired: int = 0
+    conflicts: int = 0
+    not_backed_up: int = Field(0, alias="notBackedUp")
+    backup_failed: int = Field(0, alias="backupFailed")
+    deleted_in_salesforce: int = Field(0, alias="deletedInSalesforce")
+
+
+class PhaseTwoPlan(ApiModel):
+    run_id: str = Field(alias="runId")
+    direction: Literal["cutover", "rollback"]
+    dry_run: bool = Field(alias="dryRun")
+    bucket: str
+    mode: Literal["collections", "bulk"]
+    batches: list[BatchRef]
+    counts: PhaseTwoCounts
+    changes_key: str = Field(alias="changesKey")
+    rollback_key: str | None = Field(None, alias="rollbackKey")
+    conflicts_key: str | None = Field(None, alias="conflictsKey")
+
+
+class UpdateBatchRequest(ApiModel):
+    run_id: str = Field(alias="runId", min_length=1)
+    direction: Literal["cutover", "rollback"]
+    bucket: str
+    mode: Literal["collections", "bulk"]
+    batch: BatchRef
+
+
+class UpdateCounts(ApiModel):
+    attempted: int = 0
+    updated: int = 0
+    failed: int = 0
+    lock_retries: int = Field(0, alias="lockRetries")
+    missing_objects: int = Field(0, alias="missingObjects")
+
+
+class FinishPhaseTwoRequest(ApiModel):
+    run_id: str = Field(alias="runId", min_length=1)
+    bucket: str
+    error: dict[str, str] | None = None

@@ -16,6 +16,10 @@ Cleaning rules (documented in the README):
   that already holds the plain key keeps it; the others get
   `{stem}__{RecordId}{ext}`. A record that was backed up keeps its key forever,
   so reruns never move or overwrite another record's object.
+- **URLs that would not fit** the Salesforce URL field (255 characters by
+  default, read from describe): the file stem is cut and `__{RecordId}` added,
+  then the account name is cut, until our percent-encoded URL fits, so the
+  cutover can always write it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
+from collections.abc import Callable
 from urllib.parse import quote, unquote, urlsplit
 
 KEY_PREFIX = "uploads"
@@ -78,6 +83,33 @@ def disambiguated_key(key: str, record_id: str) -> str:
     folder, name = posixpath.split(key)
     stem, ext = posixpath.splitext(name)
     return f"{folder}/{stem}__{record_id}{ext}"
+
+
+def fit_key(key: str, record_id: str, fits: Callable[[str], bool]) -> str:
+    """Shorten `key` deterministically until `fits(key)`; unique through the record id."""
+    if fits(key):
+        return key
+    prefix, account_id, account_name, name = _split(key)
+    stem, ext = posixpath.splitext(name)
+    stem = stem.removesuffix(f"__{record_id}")
+    for keep in range(len(stem), -1, -8):
+        candidate = f"{prefix}{account_id}{account_name}/{stem[:keep].rstrip()}__{record_id}{ext}"
+        if fits(candidate):
+            return candidate
+    short_name = f"{record_id}{ext}"
+    for keep in range(len(account_name), -1, -8):
+        candidate = f"{prefix}{account_id}{account_name[:keep]}/{short_name}"
+        if fits(candidate):
+            return candidate
+    return f"{prefix}{account_id.rstrip('/')}/{short_name}"
+
+
+def _split(key: str) -> tuple[str, str, str, str]:
+    """`uploads/` + `<account id>/` + `<account name>` + `/<file>` (folders may be nested)."""
+    folder, name = posixpath.split(key)
+    head, _, account_name = folder.rpartition("/")
+    top, _, account_id = head.rpartition("/")
+    return f"{top}/", f"{account_id}/", account_name, name
 
 
 def object_url(bucket: str, key: str, region: str, base_url: str | None = None) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -75,6 +75,14 @@ def field_value(record: dict[str, Any], path: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+def url_field_length(gateway: SalesforceGateway, mapping: DocMapping) -> int:
+    """How many characters the URL field holds (describe's `length`; 255 if unknown)."""
+    for described in gateway.describe(mapping.sobject)["fields"]:
+        if described["name"].lower() == mapping.url_field.lower():
+            return int(described.get("length") or 255)
+    return 255
 
 
 def check_mapping(gateway: SalesforceGateway, mapping: DocMapping) -> None:
@@ -149,7 +157,11 @@ def decide(candidate: Candidate, tracked: FileItem | None, mode: str) -> str:
     return "refresh" if mode == "full" else "unchanged"
 
 
-def assign_keys(candidates: list[Candidate], tracked: dict[str, FileItem]) -> dict[str, str]:
+def assign_keys(
+    candidates: list[Candidate],
+    tracked: dict[str, FileItem],
+    fits: Callable[[str], bool] = lambda key: True,
+) -> dict[str, str]:
     """Destination keys for one account's records; a tracked record keeps its key."""
     taken = {item.your_s3_key for item in tracked.values() if item.your_s3_key}
     keys: dict[str, str] = {}
@@ -161,6 +173,7 @@ def assign_keys(candidates: list[Candidate], tracked: dict[str, FileItem]) -> di
         key = naming.plain_key(candidate.account_id, candidate.account_name, candidate.file_name)
         if key in taken:
             key = naming.disambiguated_key(key, candidate.record_id)
+        key = naming.fit_key(key, candidate.record_id, fits)
         taken.add(key)
         keys[candidate.record_id] = key
     return keys
@@ -203,10 +216,16 @@ def plan_backup(
     store: MigrationStore,
     mapping: DocMapping,
     *,
+    url_for: Callable[[str], str] | None = None,
     bulk_threshold: int = 50_000,
 ) -> BackupPlan:
     mapping = mapping.resolved()
     check_mapping(gateway, mapping)
+    limit = url_field_length(gateway, mapping)
+
+    def fits(key: str) -> bool:
+        return url_for is None or len(url_for(key)) <= limit
+
     soql = build_soql(mapping, config.account_id)
     where = f" WHERE {mapping.account_field} = '{config.account_id}'" if config.account_id else ""
     total = gateway.count(f"SELECT COUNT() FROM {mapping.sobject}{where}")
@@ -241,7 +260,7 @@ def plan_backup(
         # A record may have moved accounts since its backup: look the rest up by id.
         unknown = [c.record_id for c in group if c.record_id not in tracked]
         tracked.update((item.doclist_entry_id, item) for item in store.files(unknown))
-        keys = assign_keys(group, tracked)
+        keys = assign_keys(group, tracked, fits)
         for candidate in group:
             counts.scanned += 1
             reason = decide(candidate, tracked.get(candidate.record_id), config.mode)

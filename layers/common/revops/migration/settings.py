@@ -27,6 +27,11 @@ class MigrationSettings(AwsSettings):
     copy_threads: int = 32
     bulk_query_threshold: int = 50_000
     bulk_poll_seconds: float = 2.0
+    # phase 2
+    cutover_batch_size: int = 200
+    cutover_bulk_threshold: int = 2_000
+    max_unresolved_ratio: float = 0.01
+    dashboards_bucket: str = ""
     # how our URLs look: empty means the S3 virtual-hosted URL
     public_base_url: str = ""
     retention_days: int = 90

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 
+from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import SalesforceGateway
 from revops.migration.backup import BackupDefaults
+from revops.migration.cutover import PhaseTwoDefaults, our_url_prefix
 from revops.migration.settings import MigrationSettings
 from revops.migration.transfer import FileCopier, s3_client
+from revops.observability import logger
 from revops.store.migration import MigrationStore
 
 
@@ -39,3 +42,34 @@ def defaults_for(settings: MigrationSettings) -> BackupDefaults:
         source_bucket=settings.source_bucket,
         dest_bucket=settings.backup_bucket,
     )
+
+
+def phase_two_defaults(settings: MigrationSettings) -> PhaseTwoDefaults:
+    return PhaseTwoDefaults(
+        batch_size=settings.cutover_batch_size,
+        bulk_threshold=settings.cutover_bulk_threshold,
+        work_bucket=settings.work_bucket,
+    )
+
+
+def url_prefix(settings: MigrationSettings) -> str:
+    return our_url_prefix(
+        settings.backup_bucket, settings.aws_region, settings.public_base_url or None
+    )
+
+
+def publish_status(settings: MigrationSettings, store: MigrationStore) -> str | None:
+    """Refresh the status page after a run; a page failure never fails the run."""
+    from revops.migration import status
+
+    if not settings.dashboards_bucket:
+        return None
+    try:
+        return status.publish_status_page(
+            store,
+            DocumentStore(settings.dashboards_bucket),
+            status.ReportOptions(max_unresolved_ratio=settings.max_unresolved_ratio),
+        )
+    except Exception:
+        logger.exception("status page not published")
+        return None

@@ -81,6 +81,7 @@ class RunItem(TrackingModel):
     error_message = UnicodeAttribute(null=True)
     config_snapshot = JSONAttribute(null=True)
     plan = JSONAttribute(null=True)
+    validation = JSONAttribute(null=True)
     execution_arn = UnicodeAttribute(null=True)
 
     by_parent = Gsi1()
@@ -209,6 +210,20 @@ class MigrationStore:
     def save_run(self, run: RunItem) -> None:
         run.save()
 
+    def record_plan(self, run_id: str, plan: dict[str, Any]) -> None:
+        RunItem(run_pk(run_id), "RUN").update(actions=[RunItem.plan.set(plan)])
+
+    def record_validation(self, run_id: str, report: dict[str, Any]) -> None:
+        RunItem(run_pk(run_id), "RUN").update(actions=[RunItem.validation.set(report)])
+
+    def count_backed_up(self, account_id: str | None = None) -> int:
+        """Tracked files with a backup (phase 1 or 2), optionally in one account."""
+        if account_id:
+            return sum(
+                1 for item in self.files_in_account(account_id) if item.status == "backed_up"
+            )
+        return sum(FileItem.by_state.count(f"PHASE#{phase}") for phase in (1, 2))
+
     def runs(self, limit: int = 20) -> list[RunItem]:
         return list(RunItem.by_parent.query("RUNS", scan_index_forward=False, limit=limit))
 
@@ -268,3 +283,64 @@ class MigrationStore:
 
     def chunks(self, run_id: str) -> list[ChunkItem]:
         return list(ChunkItem.query(run_pk(run_id), ChunkItem.sk.startswith("CHUNK#")))
+
+    # ------------------------------------------------------------------ status (read-only)
+    # Projected reads for the status views (revops.migration.status). An item read
+    # with `attributes_to_get` carries the model's defaults for every attribute not
+    # projected (`status` reads "backed_up", `migration_phase` reads 1), so callers
+    # use only the attributes each method names.
+
+    def count_files_in_state(self, state: str) -> int:
+        """Files under one gsi2 key (`PHASE#1`, `PHASE#2`, `FAILED`): a Select=COUNT query."""
+        return FileItem.by_state.count(state)
+
+    def file_sizes_in_state(self, state: str) -> Iterator[FileItem]:
+        """Files under one gsi2 key, projected to `file_size_bytes`."""
+        return FileItem.by_state.query(state, attributes_to_get=["file_size_bytes"])
+
+    def failed_file_facts(self) -> Iterator[FileItem]:
+        """Files that have no backup (gsi2 `FAILED`), projected to id and last error type."""
+        return FileItem.by_state.query(
+            "FAILED", attributes_to_get=["doclist_entry_id", "last_error_type"]
+        )
+
+    def file_facts(self, segment: int = 0, total_segments: int = 1) -> Iterator[FileItem]:
+        """One segment of a parallel scan over every file item, projected to account,
+        name, size, phase and status.
+
+        A scan reads the whole table (files, runs, errors, chunks) and is billed for
+        it; the projection only keeps the response small. Use it where nothing
+        narrower answers, i.e. per-account totals.
+        """
+        return FileItem.scan(
+            FileItem.pk.startswith("FILE#"),
+            segment=segment if total_segments > 1 else None,
+            total_segments=total_segments if total_segments > 1 else None,
+            attributes_to_get=[
+                "account_id",
+                "account_name",
+                "file_size_bytes",
+                "migration_phase",
+                "status",
+            ],
+        )
+
+    def all_runs(self) -> Iterator[RunItem]:
+        """Every retained run, newest first (gsi1 `RUNS`)."""
+        return RunItem.by_parent.query("RUNS", scan_index_forward=False)
+
+    def error_facts(self) -> Iterator[ErrorItem]:
+        """Every retained error, oldest first (gsi1 `ERRORS`), projected to record and type."""
+        return ErrorItem.by_parent.query(
+            "ERRORS", attributes_to_get=["doclist_entry_id", "error_type"]
+        )
+
+    def untracked_ids(self, record_ids: Iterable[str]) -> set[str]:
+        """The ids among `record_ids` that have no file item (batch-get of keys only)."""
+        wanted = set(record_ids)
+        if not wanted:
+            return set()
+        found = FileItem.batch_get(
+            [(file_pk(record_id), "FILE") for record_id in wanted], attributes_to_get=["pk"]
+        )
+        return wanted - {item.pk.removeprefix("FILE#") for item in found}
