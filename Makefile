@@ -20,7 +20,7 @@ SAM    := $(TOOLS)/bin/sam
 # `sam build` must find python3.13 (with pip) on PATH: the project environment has it.
 SAMENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help env demo test lint format typecheck validate build unit integration e2e bench deploy requirements clean
+.PHONY: help env browser demo test lint format typecheck validate build unit integration e2e bench deploy requirements clean
 
 help:
 	@echo "make demo       run every workflow on the offline stack; results in out/"
@@ -46,6 +46,14 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 env: $(VENV)/.synced $(TOOLS)/.installed node_modules/.installed
+
+# Debian's Chromium renders the dashboards for the browser tests and the demo's
+# screenshots (the tests drive it with Playwright; no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium (needs root or sudo)"; \
+		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 requirements: $(TOOLS)/.installed
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --quiet \
@@ -79,10 +87,10 @@ integration: $(VENV)/.synced
 e2e: $(VENV)/.synced
 	$(PY) -m pytest tests/e2e -q
 
-test: lint validate build
+test: lint validate build browser
 	$(PY) -m pytest tests -q
 
-demo: $(VENV)/.synced
+demo: $(VENV)/.synced browser
 	$(PY) -m local.demo --out out
 
 bench: $(VENV)/.synced
