@@ -266,6 +266,7 @@ class LocalStack:
         for logical, resource in functions.items():
             env = function_environment(self.template, resource, self.resolver)
             env.update(LOCAL_FUNCTION_ENV)
+            env["POWERTOOLS_LOG_LEVEL"] = os.environ.get("REVOPS_LOCAL_LOG_LEVEL", "WARNING")
             code_uri = resource["Properties"]["CodeUri"].rstrip("/")
             lam.create_function(
                 FunctionName=self.names[logical],

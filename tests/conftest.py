@@ -21,15 +21,26 @@ for _key, _value in {
     "POWERTOOLS_SERVICE_NAME": "revops",
     "POWERTOOLS_METRICS_NAMESPACE": "Revops",
     "POWERTOOLS_TRACE_DISABLED": "true",
+    # Everything our code logs is captured and scanned for secrets (tests/secrets_scan.py).
+    "POWERTOOLS_LOG_LEVEL": "DEBUG",
+    "REVOPS_LOCAL_LOG_LEVEL": "DEBUG",
 }.items():
     os.environ.setdefault(_key, _value)
 
 
 @pytest.fixture
-def stack() -> Iterator[LocalStack]:
-    """A fresh stack per test: moto, every template resource, the stand-ins."""
+def stack(capfd: pytest.CaptureFixture[str]) -> Iterator[LocalStack]:
+    """A fresh stack per test: moto, every template resource, the stand-ins.
+
+    After the test, its logs and every execution's history are scanned for secrets.
+    """
+    from tests.secrets_scan import leaks
+
     with LocalStack() as local:
         yield local
+        out, err = capfd.readouterr()
+        problems = leaks(local, out + err)
+        assert not problems, "secrets leaked:\n" + "\n".join(problems)
 
 
 def load_event(name: str) -> Any:
