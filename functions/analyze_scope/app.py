@@ -11,7 +11,7 @@ from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import SalesforceGateway
 from revops.migration import scope, wiring
 from revops.migration.settings import MigrationSettings
-from revops.observability import logger, metrics, tracer
+from revops.observability import logger, metrics, record_salesforce_usage, tracer
 from revops.validation import parse
 
 
@@ -22,12 +22,14 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, gateway: SalesforceGateway | None = None
 ) -> dict[str, Any]:
     settings = MigrationSettings.from_env()
+    sf = gateway or wiring.gateway_for(settings)
     result = scope.analyze_scope(
         parse(scope.ScopeRequest, event or {}),
-        gateway or wiring.gateway_for(settings),
+        sf,
         DocumentStore(settings.work_bucket),
         settings.mapping(),
         bulk_threshold=settings.bulk_query_threshold,
     )
     logger.info("scope analysed", files=result["totals"]["files"], key=result["reportKey"])
+    record_salesforce_usage(sf)
     return result

@@ -11,7 +11,7 @@ from revops.integrations.salesforce import SalesforceGateway
 from revops.migration import backup, plan, wiring
 from revops.migration.models import BackupConfig
 from revops.migration.settings import MigrationSettings
-from revops.observability import logger, metrics, tracer
+from revops.observability import logger, metrics, record_salesforce_usage, tracer
 from revops.validation import parse
 
 
@@ -22,11 +22,12 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, gateway: SalesforceGateway | None = None
 ) -> dict[str, Any]:
     settings = MigrationSettings.from_env()
+    sf = gateway or wiring.gateway_for(settings)
     config = parse(BackupConfig, event)
     store = wiring.store_for(settings)
     result = plan.plan_backup(
         config,
-        gateway or wiring.gateway_for(settings),
+        sf,
         DocumentStore(config.bucket),
         store,
         settings.mapping(),
@@ -44,4 +45,5 @@ def lambda_handler(
         query_mode=result.query_mode,
     )
     metrics.add_metric(name="FilesPlanned", unit="Count", value=result.counts.selected)
+    record_salesforce_usage(sf)
     return result.model_dump(by_alias=True)

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import SalesforceGateway
+from revops.migration import wiring
 from revops.migration.settings import MigrationSettings
-from revops.observability import logger, metrics, tracer
+from revops.observability import logger, metrics, record_salesforce_usage, tracer
 from revops.stackcheck import logic
 from revops.stackcheck.models import PlanRequest
 from revops.validation import parse
-
-
-@functools.cache
-def _gateway(secret_name: str) -> SalesforceGateway:
-    return SalesforceGateway.from_secret(secret_name)
 
 
 @logger.inject_lambda_context
@@ -28,12 +23,14 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, gateway: SalesforceGateway | None = None
 ) -> dict[str, Any]:
     settings = MigrationSettings.from_env()
+    sf = gateway or wiring.gateway_for(settings)
     plan = logic.plan(
         parse(PlanRequest, event),
-        gateway or _gateway(settings.salesforce_secret_name),
+        sf,
         DocumentStore(settings.work_bucket),
         settings.mapping(),
     )
     logger.info("planned stack check", run_id=plan.run_id, chunks=plan.chunks, records=plan.records)
     metrics.add_metric(name="StackCheckRecordsPlanned", unit="Count", value=plan.records)
+    record_salesforce_usage(sf)
     return plan.model_dump(by_alias=True)

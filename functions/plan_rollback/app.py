@@ -11,7 +11,7 @@ from revops.integrations.salesforce import SalesforceGateway
 from revops.migration import cutover, wiring
 from revops.migration.models import PhaseTwoConfig
 from revops.migration.settings import MigrationSettings
-from revops.observability import logger, metrics, tracer
+from revops.observability import logger, metrics, record_salesforce_usage, tracer
 from revops.validation import parse
 
 
@@ -22,10 +22,11 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, gateway: SalesforceGateway | None = None
 ) -> dict[str, Any]:
     settings = MigrationSettings.from_env()
+    sf = gateway or wiring.gateway_for(settings)
     config = parse(PhaseTwoConfig, event)
     plan = cutover.plan_rollback(
         config,
-        gateway or wiring.gateway_for(settings),
+        sf,
         DocumentStore(config.bucket),
         wiring.store_for(settings),
         settings.mapping(),
@@ -35,4 +36,5 @@ def lambda_handler(
         "rollback planned", run_id=config.run_id, planned=plan.counts.planned, mode=plan.mode
     )
     metrics.add_metric(name="RollbackRecordsPlanned", unit="Count", value=plan.counts.planned)
+    record_salesforce_usage(sf)
     return plan.model_dump(by_alias=True)

@@ -12,7 +12,7 @@ from revops.migration import cutover, wiring
 from revops.migration.models import UpdateBatchRequest
 from revops.migration.settings import MigrationSettings
 from revops.migration.transfer import s3_client
-from revops.observability import logger, metrics, tracer
+from revops.observability import logger, metrics, record_salesforce_usage, tracer
 from revops.validation import parse
 
 
@@ -23,11 +23,12 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, gateway: SalesforceGateway | None = None
 ) -> dict[str, Any]:
     settings = MigrationSettings.from_env()
+    sf = gateway or wiring.gateway_for(settings)
     request = parse(UpdateBatchRequest, event)
     counts = cutover.update_batch(
         request,
         DocumentStore(request.bucket),
-        gateway or wiring.gateway_for(settings),
+        sf,
         wiring.store_for(settings),
         settings.mapping(),
         s3_client(),
@@ -35,4 +36,5 @@ def lambda_handler(
     )
     metrics.add_metric(name="SalesforceRecordsUpdated", unit="Count", value=counts.updated)
     metrics.add_metric(name="SalesforceUpdatesFailed", unit="Count", value=counts.failed)
+    record_salesforce_usage(sf)
     return counts.model_dump(by_alias=True) | {"index": request.batch.index}

@@ -12,7 +12,7 @@ from revops.migration import cutover, wiring
 from revops.migration.models import PhaseTwoPlan
 from revops.migration.settings import MigrationSettings
 from revops.migration.transfer import s3_client
-from revops.observability import logger, metrics, tracer
+from revops.observability import logger, metrics, record_salesforce_usage, tracer
 from revops.validation import parse
 
 
@@ -23,15 +23,17 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, gateway: SalesforceGateway | None = None
 ) -> dict[str, Any]:
     settings = MigrationSettings.from_env()
+    sf = gateway or wiring.gateway_for(settings)
     plan = parse(PhaseTwoPlan, event)
     report = cutover.validate(
         plan,
         DocumentStore(plan.bucket),
-        gateway or wiring.gateway_for(settings),
+        sf,
         wiring.store_for(settings),
         settings.mapping(),
         s3_client(),
         settings.backup_bucket,
     )
     logger.info("validated", run_id=plan.run_id, **report)
+    record_salesforce_usage(sf)
     return report

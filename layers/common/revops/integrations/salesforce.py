@@ -146,6 +146,7 @@ class SalesforceGateway:
         self._connect = connect
         self._lock = threading.Lock()
         self.bulk_poll_seconds = bulk_poll_seconds
+        self._describes: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def from_secret(cls, secret_name: str, *, bulk_poll_seconds: float = 2.0) -> SalesforceGateway:
@@ -217,7 +218,11 @@ class SalesforceGateway:
     # ------------------------------------------------------------------ reads
 
     def describe(self, sobject: str) -> dict[str, Any]:
-        return self._call(lambda sf: getattr(sf, sobject).describe())
+        """An object's describe, fetched once per gateway (schemas do not change mid-run)."""
+        key = sobject.lower()
+        if key not in self._describes:
+            self._describes[key] = self._call(lambda sf: getattr(sf, sobject).describe())
+        return self._describes[key]
 
     def field_names(self, sobject: str) -> set[str]:
         """Field names of an object, lower-cased (Salesforce names are case-insensitive)."""
@@ -266,6 +271,50 @@ class SalesforceGateway:
             locator = page["locator"]
             if not locator:
                 return
+
+    def query_pages(self, soql: str) -> Iterator[list[dict[str, Any]]]:
+        """Yield a query's records one REST page at a time: each page is one API call.
+
+        Like `query`, but lets a caller count the calls it makes. An aggregate
+        (GROUP BY) query answers in a single page of at most 2,000 rows.
+        """
+        page = self._call(lambda sf: sf.query(soql))
+        while True:
+            records = [dict(r) for r in page.get("records", [])]
+            for record in records:
+                record.pop("attributes", None)
+            yield records
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                return
+            page = self._call(_query_more(next_url))
+
+    def run_report(
+        self, report_id: str, report_metadata: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Run a saved report synchronously through the Analytics REST API (one API call).
+
+        With `report_metadata` the report is POSTed with those overrides (e.g. a
+        `standardDateFilter` or `reportFilters`), as the Reports API allows; the
+        saved report itself is not changed. A missing report raises
+        SalesforceNotFoundError.
+        """
+        path = f"analytics/reports/{report_id}"
+        if report_metadata is None:
+            result = self._call(lambda sf: sf.restful(path))
+        else:
+            body = {"reportMetadata": report_metadata}
+            result = self._call(lambda sf: sf.restful(path, method="POST", json=body))
+        if not isinstance(result, dict):
+            raise SalesforceQueryError(f"report {report_id} answered {type(result).__name__}")
+        return result
+
+    def describe_report(self, report_id: str) -> dict[str, Any]:
+        """A saved report's metadata without running it (one API call)."""
+        result = self._call(lambda sf: sf.restful(f"analytics/reports/{report_id}/describe"))
+        if not isinstance(result, dict):
+            raise SalesforceQueryError(f"report {report_id} answered {type(result).__name__}")
+        return result
 
     # ------------------------------------------------------------------ writes
 
