@@ -14,6 +14,7 @@ PY313 ?= $(shell { python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null
 
 VENV   := .venv
 TOOLS  := .venv-tools
+CHECKOV_VENV := .venv-checkov
 PY     := $(VENV)/bin/python
 UV     := $(TOOLS)/bin/uv
 SAM    := $(TOOLS)/bin/sam
@@ -26,7 +27,7 @@ help:
 	@echo "make demo       run every workflow on the offline stack; results in out/"
 	@echo "make test       lint, type-check, validate, sam build and every test (what CI runs)"
 	@echo "make lint       ruff and mypy"
-	@echo "make validate   sam validate --lint, asl-validator"
+	@echo "make validate   sam validate --lint, asl-validator, checkov"
 	@echo "make build      sam build (no Docker)"
 	@echo "make bench      benchmarks against peers (by hand, never in CI)"
 	@echo "make deploy     sam build && sam deploy --guided"
@@ -37,6 +38,13 @@ $(TOOLS)/.installed: requirements-tools.txt
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	touch $@
 
+# checkov pins its own dependencies: it gets an environment of its own too.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -n "$(PY313)" || { echo "python3.13 not found"; exit 1; }
+	$(PY313) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
 $(VENV)/.synced: $(TOOLS)/.installed pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PY313) --quiet
 	touch $@
@@ -45,7 +53,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-env: $(VENV)/.synced $(TOOLS)/.installed node_modules/.installed
+env: $(VENV)/.synced $(TOOLS)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
 
 # Debian's Chromium renders the dashboards for the browser tests and the demo's
 # screenshots (the tests drive it with Playwright; no browser download).
@@ -74,6 +82,8 @@ format: $(VENV)/.synced
 validate: env
 	$(SAMENV) $(SAM) validate --lint
 	node_modules/.bin/asl-validator $(foreach f,$(wildcard statemachines/*.asl.json),--json-path $(f))
+	$(PY) -m local.harden_template --check
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 build: env
 	$(SAMENV) $(SAM) build --parallel --cached

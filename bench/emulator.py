@@ -64,6 +64,24 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time every process on the machine has used so far (all cores), from /proc/stat."""
+    with open("/proc/stat") as fh:
+        fields = fh.readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 class Emulator:
     """`moto_server` on a free port of 127.0.0.1, started and stopped with `with`."""
 
@@ -121,7 +139,12 @@ class Emulator:
             return None
         return None
 
-    def client(self, service: str, **kwargs: Any) -> Any:
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the emulator has used so far."""
+        return process_cpu_seconds(self._process.pid) if self._process else 0.0
+
+    def client(self, service: str, endpoint: str | None = None, **kwargs: Any) -> Any:
+        """A boto3 client for the emulator (or for `endpoint`, e.g. the latency proxy)."""
         import boto3
         from botocore.config import Config
 
@@ -130,7 +153,7 @@ class Emulator:
         )
         return boto3.client(
             service,
-            endpoint_url=self.endpoint,
+            endpoint_url=endpoint or self.endpoint,
             region_name=REGION,
             aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY,

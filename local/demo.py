@@ -274,12 +274,26 @@ def run_cutover_and_rollback(ctx: DemoContext) -> StepResult:
     )
 
 
+def run_velocity(ctx: DemoContext) -> StepResult:
+    from local.demo_velocity import run_velocity as step
+
+    return step(ctx)
+
+
+def run_agent_metrics(ctx: DemoContext) -> StepResult:
+    from local.demo_agent_metrics import run_agent_metrics as step
+
+    return step(ctx)
+
+
 # In the order a user would run them.
 STEPS: list[Callable[[DemoContext], StepResult]] = [
     run_stack_check,
     run_scope_analysis,
     run_file_backup,
     run_cutover_and_rollback,
+    run_velocity,
+    run_agent_metrics,
 ]
 
 

@@ -21,6 +21,9 @@ that fails if a moto upgrade changes the behaviour underneath it:
    boto3 shapes. We restore it from botocore's service model.
 4. `scale_time`: Wait states, Retry intervals and `.sync` polling really sleep.
    We multiply every such delay by a factor (0 in tests) so the same ASL runs fast.
+5. `conditional_copy`: S3 honours `If-None-Match: *` on CopyObject (a conditional
+   write: 412 when the key exists); moto checks it on PutObject only. The backup
+   relies on it so a rerun never writes an object twice.
 
 `apply()` installs all of them and is idempotent.
 """
@@ -299,6 +302,28 @@ def scale_time() -> None:
     wait_function.WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
 
 
+# --------------------------------------------------------------------------- 5. copy
+
+
+def conditional_copy() -> None:
+    from moto.s3.exceptions import PreconditionFailed
+    from moto.s3.responses import S3Response
+
+    original = S3Response.copy_object
+    if getattr(original, "_revops_patched", False):
+        return
+
+    def copy_object(self: Any) -> Any:
+        if self.headers.get("If-None-Match") == "*":
+            key_name = self.parse_key_name()
+            if self.backend.get_object(self.bucket_name, key_name) is not None:
+                raise PreconditionFailed("If-None-Match")
+        return original(self)
+
+    copy_object._revops_patched = True  # type: ignore[attr-defined]
+    S3Response.copy_object = copy_object  # type: ignore[method-assign]
+
+
 def apply(time_scale: float | None = None) -> None:
     """Install every patch once. `time_scale` defaults to $REVOPS_TIME_SCALE or 0."""
     global _applied
@@ -311,4 +336,5 @@ def apply(time_scale: float | None = None) -> None:
     name_unnamed_executions()
     normalise_sfn_parameters()
     scale_time()
+    conditional_copy()
     _applied = True

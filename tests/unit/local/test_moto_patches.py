@@ -233,3 +233,26 @@ def test_wait_states_are_scaled(aws: None) -> None:
     started = time.monotonic()
     assert _run(arn)["status"] == "SUCCEEDED"
     assert time.monotonic() - started < 10
+
+
+# ------------------------------------------------------------------ 5. conditional copy
+
+
+def test_copy_with_if_none_match_refuses_an_existing_key(aws: None) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="patch-test")
+    s3.put_object(Bucket="patch-test", Key="src", Body=b"x")
+    s3.copy_object(
+        Bucket="patch-test",
+        Key="dst",
+        CopySource={"Bucket": "patch-test", "Key": "src"},
+        IfNoneMatch="*",
+    )
+    with pytest.raises(s3.exceptions.ClientError) as refused:
+        s3.copy_object(
+            Bucket="patch-test",
+            Key="dst",
+            CopySource={"Bucket": "patch-test", "Key": "src"},
+            IfNoneMatch="*",
+        )
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412

@@ -94,6 +94,7 @@ def copy_one(row: ChunkRow, request: CopyChunkRequest, copier: FileCopier) -> Fi
                 dest_key=row.dest_key,
                 max_bytes=int(request.max_file_size_mb * 1024 * 1024),
                 expected_size=row.size,
+                expect_new=row.reason == "new",
             )
         )
         return FileResult(row, outcome=outcome)

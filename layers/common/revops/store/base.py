@@ -58,9 +58,10 @@ class TrackingModel(Model):
 
 def bind(model: type[Model], table_name: str, region: str) -> None:
     """Point a model (and its subclasses' shared Meta) at a table."""
-    if model.Meta.table_name != table_name or model.Meta.region != region:
-        model.Meta.table_name = table_name
-        model.Meta.region = region
+    if model.Meta.table_name == table_name and model.Meta.region == region:
+        return  # keep the pooled connections of a warm container
+    model.Meta.table_name = table_name
+    model.Meta.region = region
     pending = [model]
     while pending:  # every subclass caches its own connection
         cls = pending.pop()
