@@ -42,11 +42,13 @@ from typing import Any, Protocol
 
 import boto3
 import requests
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from revops.errors import ConfigurationError, UpstreamError, UpstreamThrottledError
 from revops.integrations import transport
 from revops.integrations.secrets import get_json_secret
+from revops.observability import metrics
 
 DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
 API_VERSION = "2021-04-15"
@@ -319,7 +321,18 @@ class TokenManager:
         self._expires_at = token.access_token_expires_at
 
     def refresh(self, stale_access_token: str | None = None) -> str:
-        """A fresh access token; `stale_access_token` is one the API just refused."""
+        """A fresh access token; `stale_access_token` is one the API just refused.
+
+        A failed refresh keeps the stored token and counts
+        `GoHighLevelTokenRefreshFailed` (the alarm in template.yaml).
+        """
+        try:
+            return self._refresh(stale_access_token)
+        except Exception:
+            metrics.add_metric(name="GoHighLevelTokenRefreshFailed", unit=MetricUnit.Count, value=1)
+            raise
+
+    def _refresh(self, stale_access_token: str | None) -> str:
         with self._mutex, self._locked():
             stored = self._stored()
             if self._usable(stored) and stored.access_token != stale_access_token:
