@@ -205,10 +205,10 @@ OVERRIDE = {
 
 def test_overrides_are_read_from_s3(aws: None) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
-    s3.create_bucket(Bucket="work")
-    s3.put_object(Bucket="work", Key="config/velocity.json", Body=json.dumps(OVERRIDE).encode())
+    s3.create_bucket(Bucket="config-bucket")
+    s3.put_object(Bucket="config-bucket", Key="config/velocity.json", Body=json.dumps(OVERRIDE).encode())
 
-    reports = reports_from("s3://work/config/velocity.json", s3=s3)
+    reports = reports_from("s3://config-bucket/config/velocity.json", s3=s3)
 
     source = reports["boca"].metric("meetings").source
     assert isinstance(source, ReportSource) and source.report_id == "00O000000000009AAA"
@@ -237,8 +237,8 @@ def test_no_override_location_means_the_shipped_reports(aws: None) -> None:
 @pytest.mark.parametrize(
     ("location", "problem"),
     [
-        ("s3://work/missing.json", "cannot be read"),
-        ("s3://work/bad.json", "not JSON"),
+        ("s3://config-bucket/missing.json", "cannot be read"),
+        ("s3://config-bucket/bad.json", "not JSON"),
         ("s3://work", "not s3://bucket/key"),
         ("/revops/dev/velocity/missing", "cannot be read"),
         ("revops-reports", "starting with '/'"),
@@ -248,8 +248,8 @@ def test_an_unreadable_override_is_a_configuration_error(
     aws: None, location: str, problem: str
 ) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
-    s3.create_bucket(Bucket="work")
-    s3.put_object(Bucket="work", Key="bad.json", Body=b"{not json")
+    s3.create_bucket(Bucket="config-bucket")
+    s3.put_object(Bucket="config-bucket", Key="bad.json", Body=b"{not json")
     ssm = boto3.client("ssm", region_name="us-east-1")
 
     with pytest.raises(ReportConfigError, match=problem):

@@ -77,7 +77,7 @@ def _import(aws: Aws, document: Any, *, overwrite: bool = False, report: str = "
         keep=12,
         prefix="velocity/",
         generated_at="2025-11-10T06:00:00-05:00",
-        source="s3://work/old.json",
+        source="s3://config-bucket/old.json",
     )
 
 
