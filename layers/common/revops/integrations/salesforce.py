@@ -230,15 +230,8 @@ class SalesforceGateway:
 
     def query(self, soql: str) -> Iterator[dict[str, Any]]:
         """Yield every record, one REST page (up to 2,000) in memory at a time."""
-        page = self._call(lambda sf: sf.query(soql))
-        while True:
-            for record in page.get("records", []):
-                record.pop("attributes", None)
-                yield record
-            next_url = page.get("nextRecordsUrl")
-            if page.get("done", True) or not next_url:
-                return
-            page = self._call(_query_more(next_url))
+        for page in self.query_pages(soql):
+            yield from page
 
     def count(self, soql: str) -> int:
         """`totalSize` of a `SELECT COUNT() ...` query."""
