@@ -206,7 +206,9 @@ OVERRIDE = {
 def test_overrides_are_read_from_s3(aws: None) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="config-bucket")
-    s3.put_object(Bucket="config-bucket", Key="config/velocity.json", Body=json.dumps(OVERRIDE).encode())
+    s3.put_object(
+        Bucket="config-bucket", Key="config/velocity.json", Body=json.dumps(OVERRIDE).encode()
+    )
 
     reports = reports_from("s3://config-bucket/config/velocity.json", s3=s3)
 
