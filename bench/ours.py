@@ -78,7 +78,8 @@ def write_chunks(
     prefix: str,
     chunk_size: int = CHUNK_SIZE,
 ) -> list[Any]:
-    """Chunk files as the plan writes them (its ChunkWriter); returns the ChunkRefs."""
+    """Chunk files as the plan writes them (its ChunkWriter, rows in the plan's
+    account order); returns the ChunkRefs."""
     import local  # noqa: F401
     from revops.integrations.objects import DocumentStore
     from revops.migration import naming
@@ -86,7 +87,7 @@ def write_chunks(
     from revops.migration.plan import ChunkWriter
 
     writer = ChunkWriter(DocumentStore(work_bucket, s3), prefix, chunk_size)
-    for obj in items:
+    for obj in sorted(items, key=lambda o: (o.account_id, o.record_id)):
         writer.add(
             ChunkRow(
                 id=obj.record_id,

@@ -41,6 +41,7 @@ from moto.core.authorization import enable_iam_authentication
 from local.files import FakeFileHost
 from revops.errors import UpstreamThrottledError
 from revops.integrations import transport
+from revops.migration.listing import ListedObject
 from revops.migration.transfer import (
     META_RECORD_ID,
     META_SHA256,
@@ -425,6 +426,65 @@ def test_s3_source_over_max_bytes_is_refused_before_copying(
 
     assert calls["CopyObject"] == 0
     assert not dest_exists(s3, "backup/huge.mov")
+
+
+def listed(client: Any, key: str) -> ListedObject:
+    """What the chunk's listing would say about `key` (read through another client)."""
+    head = client.head_object(Bucket=SRC, Key=key)
+    return ListedObject(int(head["ContentLength"]), str(head["ETag"]))
+
+
+@pytest.mark.usefixtures("enforce_if_match")
+def test_a_listed_source_is_copied_with_one_request_and_its_type_from_the_name(
+    s3: Any, other: Any, calls: Calls, copier: FileCopier
+) -> None:
+    body = data(40_000)
+    s3.put_object(Bucket=SRC, Key="acct/Q3 report.pdf", Body=body)
+    request = s3_request(
+        "acct/Q3 report.pdf", expect_new=True, listed=listed(other, "acct/Q3 report.pdf")
+    )
+    before = dict(calls.counts)
+
+    outcome = copier.copy(request)
+
+    assert {k: v - before.get(k, 0) for k, v in calls.counts.items() if v != before.get(k, 0)} == {
+        "CopyObject": 1
+    }
+    assert (outcome.status, outcome.size, outcome.sha256) == ("copied", len(body), sha(body))
+    head = s3.head_object(Bucket=DEST, Key="backup/acct/Q3 report.pdf")
+    assert head["ContentType"] == "application/pdf"
+    assert head["Metadata"][META_SOURCE_ETAG] == request.listed.etag.strip('"')  # type: ignore[union-attr]
+    assert dest_bytes(s3, "backup/acct/Q3 report.pdf") == body
+
+
+@pytest.mark.usefixtures("enforce_if_match")
+def test_a_source_changed_since_it_was_listed_is_read_again_and_copied_as_it_is_now(
+    s3: Any, other: Any, calls: Calls, copier: FileCopier
+) -> None:
+    s3.put_object(Bucket=SRC, Key="doc.pdf", Body=b"version one")
+    stale = listed(other, "doc.pdf")
+    other.put_object(Bucket=SRC, Key="doc.pdf", Body=b"version two, longer")
+
+    outcome = copier.copy(s3_request("doc.pdf", expect_new=True, listed=stale))
+
+    assert (outcome.size, outcome.sha256) == (
+        len(b"version two, longer"),
+        sha(b"version two, longer"),
+    )
+    assert dest_bytes(s3, "backup/doc.pdf") == b"version two, longer"
+    assert calls["HeadObject"] >= 1  # the fresh read of the source
+
+
+def test_a_listed_source_over_max_bytes_is_refused_without_a_request(
+    s3: Any, calls: Calls, copier: FileCopier
+) -> None:
+    s3.put_object(Bucket=SRC, Key="huge.mov", Body=data(5_000))
+    before = sum(calls.counts.values())
+
+    with pytest.raises(FileTooLargeError, match="5000 bytes, over the 4096-byte limit"):
+        copier.copy(s3_request("huge.mov", max_bytes=4096, listed=ListedObject(5_000, '"e"')))
+
+    assert sum(calls.counts.values()) == before
 
 
 @pytest.mark.parametrize("bucket", [SRC, "no-such-bucket"])

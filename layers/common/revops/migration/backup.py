@@ -4,6 +4,8 @@ The copy worker isolates every file: a failure becomes a typed error item and
 the chunk goes on. Tracking is written after the copies, in batches; a crash in
 between is safe because a rerun finds each copied object unchanged (its
 metadata names the source version) and only writes the missing tracking.
+Before copying, the chunk's S3 sources are listed (`listing.list_sources`), so
+most files need one request each, the copy itself.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from revops.errors import InvalidInputError
 from revops.integrations.objects import DocumentStore
 from revops.migration import naming
+from revops.migration.listing import ListedObject, list_sources
 from revops.migration.models import (
     BackupConfig,
     BackupInput,
@@ -29,8 +32,10 @@ from revops.migration.models import (
     StartBackupRequest,
 )
 from revops.migration.transfer import CopyOutcome, CopyRequest, FileCopier, TransferError
-from revops.migration.urls import InvalidSourceUrlError, parse_source_url
+from revops.migration.urls import InvalidSourceUrlError, S3Source, Source, parse_source_url
 from revops.store.migration import ErrorItem, FileItem, MigrationStore, now_iso
+
+WRITE_BATCH = 25  # items per BatchWriteItem, DynamoDB's maximum
 
 
 @dataclass(frozen=True)
@@ -83,9 +88,14 @@ class FileResult:
     message: str | None = None
 
 
-def copy_one(row: ChunkRow, request: CopyChunkRequest, copier: FileCopier) -> FileResult:
+def copy_one(
+    row: ChunkRow,
+    source: Source,
+    request: CopyChunkRequest,
+    copier: FileCopier,
+    listed: ListedObject | None = None,
+) -> FileResult:
     try:
-        source = parse_source_url(row.url)
         outcome = copier.copy(
             CopyRequest(
                 record_id=row.id,
@@ -95,11 +105,10 @@ def copy_one(row: ChunkRow, request: CopyChunkRequest, copier: FileCopier) -> Fi
                 max_bytes=int(request.max_file_size_mb * 1024 * 1024),
                 expected_size=row.size,
                 expect_new=row.reason == "new",
+                listed=listed,
             )
         )
         return FileResult(row, outcome=outcome)
-    except InvalidSourceUrlError as exc:
-        return FileResult(row, error_type="invalid_url", message=str(exc))
     except TransferError as exc:
         return FileResult(row, error_type=exc.error_type, message=str(exc))
     except Exception as exc:  # an unexpected failure must not sink the other files
@@ -150,14 +159,46 @@ def copy_chunk(
     threads: int = 32,
 ) -> ChunkCounts:
     rows = [ChunkRow.model_validate(r) for r in documents.get_json(request.chunk.key)]
-    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(rows) or 1))) as pool:
-        results = list(pool.map(lambda row: copy_one(row, request, copier), rows))
+    results: list[FileResult] = []
+    work: list[tuple[ChunkRow, Source]] = []
+    for row in rows:
+        try:
+            work.append((row, parse_source_url(row.url)))
+        except InvalidSourceUrlError as exc:
+            results.append(FileResult(row, error_type="invalid_url", message=str(exc)))
+    listed = list_sources(copier.source_s3, (s for _, s in work if isinstance(s, S3Source)))
 
+    def copy(item: tuple[ChunkRow, Source]) -> FileResult:
+        row, source = item
+        known = listed.get((source.bucket, source.key)) if isinstance(source, S3Source) else None
+        return copy_one(row, source, request, copier, known)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(work) or 1))) as pool:
+        results.extend(pool.map(copy, work))
+        counts, error_types, items, errors = _tally(request, results, store, url_for)
+        # The tracking batches go out side by side: one round trip, not ten.
+        batches = [items[i : i + WRITE_BATCH] for i in range(0, len(items), WRITE_BATCH)]
+        list(pool.map(store.save_files, batches))
+    store.save_errors(errors)
+    counts_dict = counts.model_dump() | {f"error:{k}": v for k, v in error_types.items()}
+    store.save_chunk(request.run_id, request.chunk.index, counts_dict)
+    return counts
+
+
+def _tally(
+    request: CopyChunkRequest,
+    results: list[FileResult],
+    store: MigrationStore,
+    url_for: Callable[[str], str],
+) -> tuple[ChunkCounts, Counter[str], list[FileItem], list[ErrorItem]]:
+    """Counts, error types, the file items and the error items of a copied chunk."""
     counts = ChunkCounts(processed=len(results))
     error_types: Counter[str] = Counter()
     items: list[FileItem] = []
     errors: list[ErrorItem] = []
-    previous = {item.doclist_entry_id: item for item in store.files([r.row.id for r in results])}
+    # Only a failure needs the record's previous state (a good backup to keep).
+    failed = [r.row.id for r in results if r.outcome is None]
+    previous = {item.doclist_entry_id: item for item in store.files(failed)}
     for result in results:
         if result.outcome is not None:
             counts.successful += 1
@@ -189,11 +230,7 @@ def copy_chunk(
             old.last_error_type = result.error_type
             old.last_run_id = request.run_id
             items.append(old)
-    store.save_files(items)
-    store.save_errors(errors)
-    counts_dict = counts.model_dump() | {f"error:{k}": v for k, v in error_types.items()}
-    store.save_chunk(request.run_id, request.chunk.index, counts_dict)
-    return counts
+    return counts, error_types, items, errors
 
 
 def finalize_run(

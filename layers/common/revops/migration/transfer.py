@@ -1,9 +1,12 @@
 """Copy one `DocListEntry__c` file into the backup bucket, safely and idempotently.
 
 S3 sources are copied server-side: `CopyObject` up to `copy_object_limit` (5 GB, the
-S3 maximum), `UploadPartCopy` ranges above it. Each is conditional on the ETag read
-by the source HEAD, so a source that changes mid-copy fails with
-`SourceChangedError` instead of leaving a torn copy.
+S3 maximum), `UploadPartCopy` ranges above it. Each is conditional on the source's
+ETag (`CopySourceIfMatch`), so a source that changes mid-copy fails with
+`SourceChangedError` instead of leaving a torn copy. Size and ETag come from the
+chunk's source listing when it has them (`CopyRequest.listed`, see `listing`), else
+from a HEAD of the source; a listed source that changed since it was listed is read
+again with a HEAD and copied as it is now.
 
 Any other http(s) URL is streamed: read in `part_size` pieces and uploaded part by
 part, hashing SHA-256 on the way, so memory stays at about two parts whatever the
@@ -42,6 +45,7 @@ import functools
 import hashlib
 import io
 import math
+import mimetypes
 import random
 import re
 import threading
@@ -68,6 +72,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from revops.errors import RevopsError, UpstreamThrottledError
 from revops.integrations import transport
+from revops.migration.listing import ListedObject
 from revops.migration.urls import HttpSource, S3Source
 from revops.observability import logger
 
@@ -162,6 +167,9 @@ class CopyRequest:
     # with `If-None-Match: *`; an object already there (a crash before the tracking
     # write) turns the copy into the usual comparison, so nothing is written twice.
     expect_new: bool = False
+    # Size and ETag from the chunk's source listing (`listing.list_sources`), which
+    # stand in for the source HEAD; None: HEAD the source.
+    listed: ListedObject | None = None
 
 
 @dataclass(frozen=True)
@@ -414,6 +422,18 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
 
 def _carried(head: Mapping[str, Any]) -> dict[str, Any]:
     return {name: head[name] for name in _CARRIED_HEADERS if head.get(name)}
+
+
+def _listed_head(source: S3Source, listed: ListedObject) -> dict[str, Any]:
+    """A listing's answer in the shape of the source HEAD it stands in for.
+
+    A listing carries no Content-Type, so it is taken from the key's extension.
+    """
+    head: dict[str, Any] = {"ContentLength": listed.size, "ETag": listed.etag}
+    content_type, encoding = mimetypes.guess_type(source.key, strict=False)
+    if content_type and not encoding:
+        head["ContentType"] = content_type
+    return head
 
 
 # ------------------------------------------------------------------ HTTP reader
@@ -790,7 +810,19 @@ class FileCopier:
     # ------------------------------------------------------------- S3 -> S3
 
     def _copy_s3(self, job: _Job, source: S3Source) -> CopyOutcome:
-        request = job.request
+        listed = job.request.listed
+        if listed is not None:
+            try:
+                return self._copy_s3_version(job, source, _listed_head(source, listed))
+            except SourceChangedError:
+                # Listed seconds ago and changed since: read the source again.
+                logger.info(
+                    "source changed since the chunk was listed; reading it again",
+                    extra={"record_id": job.request.record_id, "key": source.key},
+                )
+        return self._copy_s3_version(job, source, self._head_source(job, source))
+
+    def _head_source(self, job: _Job, source: S3Source) -> dict[str, Any]:
         where = f"s3://{source.bucket}/{source.key}"
 
         def source_failure(exc: ClientError | BotoCoreError) -> NoReturn:
@@ -804,7 +836,7 @@ class FileCopier:
                 raise DownloadError(f"cannot read {where}: {_describe(exc)}") from exc
             raise DownloadError(f"cannot read {where}: {exc}") from exc
 
-        head = self._s3(
+        return self._s3(
             job,
             self.source_s3.head_object,
             f"reading {where}",
@@ -814,6 +846,11 @@ class FileCopier:
             Key=source.key,
             ChecksumMode="ENABLED",
         )
+
+    def _copy_s3_version(self, job: _Job, source: S3Source, head: Mapping[str, Any]) -> CopyOutcome:
+        """Copy the source version `head` describes (its ETag), or fail with SourceChangedError."""
+        request = job.request
+        where = f"s3://{source.bucket}/{source.key}"
         size = int(head["ContentLength"])
         etag = str(head["ETag"])
         marker = _strip_etag(etag)
