@@ -20,6 +20,7 @@ import os
 import platform
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--files", type=int, default=None, help="objects to copy (default 5000)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 500 files, small sizes")
     parser.add_argument("--skip-peers", action="store_true", help="run no peer tool")
+    parser.add_argument(
+        "--skip-shared",
+        action="store_true",
+        help="skip the extra run of ours with the tracking table on the S3 emulator",
+    )
     parser.add_argument(
         "--lambdas", type=int, default=4, help="concurrent copy workers (chunks at a time)"
     )
@@ -84,11 +90,12 @@ class _Window:
     someone else's load.
     """
 
-    def __init__(self, emu: Emulator, proxy: LatencyProxy | None) -> None:
-        self.emu, self.proxy = emu, proxy
+    def __init__(self, emu: Emulator, proxy: LatencyProxy | None, side: Side) -> None:
+        self.emu, self.proxy, self.side = emu, proxy, side
         self.machine = machine_cpu_seconds()
         self.emulator = emu.cpu_seconds()
         self.proxied = proxy.cpu_seconds() if proxy else 0.0
+        self.tracking = side.cpu_seconds()
         self.own = time.process_time()
         self.load = os.getloadavg()[0]
 
@@ -96,15 +103,40 @@ class _Window:
         """`machine`: the machine's CPU over a narrower window, when the tool measured it."""
         emulator = self.emu.cpu_seconds() - self.emulator
         proxied = (self.proxy.cpu_seconds() - self.proxied) if self.proxy else 0.0
+        tracking = self.side.cpu_seconds() - self.tracking
         own = time.process_time() - self.own
         if machine is None:
             machine = machine_cpu_seconds() - self.machine
         return {
             "emulator_cpu_seconds": emulator,
             "proxy_cpu_seconds": proxied,
-            "others_cpu_seconds": max(0.0, machine - emulator - proxied - own - tool_cpu),
+            "tracking_emulator_cpu_seconds": tracking,
+            "others_cpu_seconds": max(
+                0.0, machine - emulator - proxied - tracking - own - tool_cpu
+            ),
             "load_before": self.load,
         }
+
+
+class Side:
+    """The DynamoDB emulator (its own moto_server process) and, under latency, its proxy.
+
+    DynamoDB is a service of its own in AWS: our tracking writes go to this
+    emulator so that they do not take the S3 emulator's single process away from
+    the copies (the peers write no tracking at all). `shared` runs put the
+    tracking table on the S3 emulator's process instead, for comparison.
+    """
+
+    def __init__(self, tables: Emulator) -> None:
+        self.tables = tables
+        self.proxy: LatencyProxy | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return self.proxy.endpoint if self.proxy else self.tables.endpoint
+
+    def cpu_seconds(self) -> float:
+        return self.tables.cpu_seconds() + (self.proxy.cpu_seconds() if self.proxy else 0.0)
 
 
 def _verify(s3: Any, bucket: str, expected: tuple[int, int]) -> dict[str, Any]:
@@ -116,20 +148,23 @@ def run_ours(
     emu: Emulator,
     proxy: LatencyProxy | None,
     s3: Any,
-    ddb: Any,
+    side: Side,
     items: list[dataset.SourceObject],
     expected: tuple[int, int],
     *,
     label: str,
     lambdas: int,
+    shared: bool = False,
 ) -> dict[str, Any]:
+    """Our copy worker; `shared`: the tracking table on the S3 emulator's process."""
     run_id = f"bench-{label}-{int(time.time())}"
     table = f"bench-tracking-{label}"
     dest = f"bench-dest-ours-{label}"
+    ddb = (emu if shared else side.tables).client("dynamodb")
     ours.create_tracking_table(ddb, table)
     s3.create_bucket(Bucket=dest)
     refs = ours.write_chunks(s3, WORK, SOURCE, items, f"backup/{run_id}")
-    window = _Window(emu, proxy)
+    window = _Window(emu, proxy, side)
     run = ours.run_chunks(
         proxy.endpoint if proxy else emu.endpoint,
         run_id=run_id,
@@ -138,6 +173,7 @@ def run_ours(
         table=table,
         chunk_refs=refs,
         lambdas=lambdas,
+        dynamodb_endpoint=None if shared else side.endpoint,
     )
     # The workers' start-up is before the clock: count the machine from then on.
     usage = window.close(run.cpu_seconds, machine=run.machine_cpu_seconds)
@@ -148,8 +184,11 @@ def run_ours(
     check["ok"] = check["ok"] and tracked == len(items) and chunk_items == len(refs)
     dataset.empty_bucket(s3, dest)
     ddb.delete_table(TableName=table)
+    where = "tracking on the S3 emulator" if shared else "tracking on its own DynamoDB emulator"
     return {
-        "tool": "revops copy worker",
+        "tool": "revops copy worker" + (", shared emulator" if shared else ""),
+        "ours": True,
+        "tracking": where,
         "flags": f"{lambdas} workers x {run.threads} threads, chunks of {ours.CHUNK_SIZE}",
         "files": run.files,
         "seconds": run.seconds,
@@ -167,6 +206,7 @@ def run_ours(
 def run_peer(
     emu: Emulator,
     proxy: LatencyProxy | None,
+    side: Side,
     s3: Any,
     tools: peers.Tools,
     tool_versions: dict[str, str],
@@ -181,7 +221,7 @@ def run_peer(
     dest = f"bench-dest-{name}-{label}"
     s3.create_bucket(Bucket=dest)
     endpoint = proxy.endpoint if proxy else emu.endpoint
-    window = _Window(emu, proxy)
+    window = _Window(emu, proxy, side)
     path = getattr(tools, name)
     run = peers.RUNNERS[name](path, tool_versions[name], endpoint, source, dest, concurrency)
     usage = window.close(run.cpu_seconds)
@@ -206,7 +246,7 @@ def run_peer(
 
 def _ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ours_row = rows[0]
-    good_peers = [row for row in rows[1:] if row["verified"]["ok"]]
+    good_peers = [row for row in rows if not row.get("ours") and row["verified"]["ok"]]
     if not good_peers:
         return {"fastest_peer": None, "ratio_to_fastest_peer": None}
     fastest = max(good_peers, key=lambda row: row["files_per_s"])
@@ -236,7 +276,7 @@ def _bucket_copy(s3: Any, items: list[dataset.SourceObject], bucket: str) -> Non
 def throughput(
     emu: Emulator,
     s3: Any,
-    ddb: Any,
+    side: Side,
     items: list[dataset.SourceObject],
     args: argparse.Namespace,
     tools: peers.Tools,
@@ -245,7 +285,7 @@ def throughput(
 ) -> dict[str, Any]:
     expected = (len(items), sum(obj.size for obj in items))
     log(f"throughput: our copy worker, {len(items)} files")
-    rows = [run_ours(emu, None, s3, ddb, items, expected, label="direct", lambdas=args.lambdas)]
+    rows = [run_ours(emu, None, s3, side, items, expected, label="direct", lambdas=args.lambdas)]
     log(f"  {rows[-1]['files_per_s']:.1f} files/s")
     if not args.skip_peers:
         for name in ("rclone", "s5cmd", "aws"):
@@ -257,6 +297,7 @@ def throughput(
                 run_peer(
                     emu,
                     None,
+                    side,
                     s3,
                     tools,
                     tool_versions,
@@ -268,13 +309,29 @@ def throughput(
                 )
             )
             log(f"  {rows[-1]['files_per_s']:.1f} files/s")
+    if not args.skip_shared:
+        log("throughput: our copy worker, tracking table on the S3 emulator's process")
+        rows.append(
+            run_ours(
+                emu,
+                None,
+                s3,
+                side,
+                items,
+                expected,
+                label="shared",
+                lambdas=args.lambdas,
+                shared=True,
+            )
+        )
+        log(f"  {rows[-1]['files_per_s']:.1f} files/s")
     return {"rows": rows} | _ratios(rows)
 
 
 def latency(
     emu: Emulator,
     s3: Any,
-    ddb: Any,
+    side: Side,
     items: list[dataset.SourceObject],
     args: argparse.Namespace,
     tools: peers.Tools,
@@ -286,22 +343,28 @@ def latency(
     delay = args.delay_ms / 1000
     result: dict[str, Any] = {"delay_ms": args.delay_ms, "files": len(subset)}
     requests_per_file: dict[str, dict[str, float]] = {}
-    with LatencyProxy(emu.endpoint, delay) as proxy:
+    with (
+        LatencyProxy(emu.endpoint, delay) as proxy,
+        LatencyProxy(side.tables.endpoint, delay) as tables_proxy,
+    ):
+        side.proxy = tables_proxy
         log(f"latency {args.delay_ms:g} ms: our copy worker, {len(subset)} files")
         proxy.reset()
+        tables_proxy.reset()
         rows = [
             run_ours(
                 emu,
                 proxy,
                 s3,
-                ddb,
+                side,
                 subset,
                 expected,
                 label="latency",
                 lambdas=args.lambdas,
             )
         ]
-        requests_per_file[rows[0]["tool"]] = _per_file(proxy.counts(), len(subset))
+        counts = Counter(proxy.counts()) + Counter(tables_proxy.counts())
+        requests_per_file[rows[0]["tool"]] = _per_file(dict(counts), len(subset))
         log(f"  {rows[-1]['files_per_s']:.1f} files/s")
 
         log(
@@ -312,7 +375,7 @@ def latency(
         s3.create_bucket(Bucket=seed_dest)
         proxied = emu.client("s3", endpoint=proxy.endpoint)
         proxy.reset()
-        window = _Window(emu, proxy)
+        window = _Window(emu, proxy, side)
         seed = seed_baseline.copy_sequentially(proxied, SOURCE, seed_dest, seed_items)
         seed_usage = window.close(0.0)
         requests_per_file["seed baseline"] = _per_file(proxy.counts(), len(seed_items))
@@ -335,6 +398,7 @@ def latency(
                     run_peer(
                         emu,
                         proxy,
+                        side,
                         s3,
                         tools,
                         tool_versions,
@@ -350,6 +414,7 @@ def latency(
                 log(f"  {rows[-1]['files_per_s']:.1f} files/s")
             if source != SOURCE:
                 dataset.empty_bucket(s3, source)
+        side.proxy = None
     result["rows"] = rows
     result |= _ratios(rows)
     result["ratio_vs_seed"] = rows[0]["files_per_s"] / seed.files_per_s
@@ -393,6 +458,9 @@ def _tool_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
             f"{row['cpu_seconds']:.1f}",
             f"{row['emulator_cpu_seconds'] / row['files'] * 1000:.1f}",
             f"{row['emulator_busy']:.0%}" if row["emulator_busy"] is not None else "-",
+            f"{row['tracking_emulator_cpu_seconds'] / row['files'] * 1000:.1f}"
+            if row.get("ours") and "shared" not in row["tool"]
+            else "-",
             f"{row['others_cpu_seconds']:.1f}",
             "yes" if row["verified"]["ok"] else "NO",
             row["flags"],
@@ -409,6 +477,7 @@ HEADERS = [
     "tool CPU s",
     "emulator CPU ms/file",
     "emulator busy",
+    "DynamoDB emulator CPU ms/file",
     "others' CPU s",
     "verified",
     "concurrency",
@@ -446,6 +515,12 @@ def report(results: dict[str, Any]) -> str:
                 " (target >= 1.0x)"
             )
         parts.append(_ours_detail(t["rows"][0]))
+        shared = [row for row in t["rows"][1:] if row.get("ours")]
+        if shared:
+            parts.append(
+                "ours, shared emulator: the tracking table on the S3 emulator's one process, "
+                "so its DynamoDB work competes with the copies (for comparison only)"
+            )
     if "latency" in results:
         lat = results["latency"]
         parts.append(f"\nUnder latency: +{lat['delay_ms']:g} ms per request, {lat['files']} files")
@@ -527,19 +602,22 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     if args.only & {"throughput", "latency"}:
-        with Emulator() as emu:
+        with Emulator() as emu, Emulator() as tables:
             s3 = emu.client("s3")
-            ddb = emu.client("dynamodb")
-            log(f"emulator on {emu.endpoint}; seeding {len(items)} objects")
+            side = Side(tables)
+            log(
+                f"S3 emulator on {emu.endpoint}, DynamoDB emulator on {tables.endpoint}; "
+                f"seeding {len(items)} objects"
+            )
             dataset.seed_bucket(s3, SOURCE, items)
             s3.create_bucket(Bucket=WORK)
             if "throughput" in args.only:
                 results["throughput"] = throughput(
-                    emu, s3, ddb, items, args, tools, tool_versions, concurrency
+                    emu, s3, side, items, args, tools, tool_versions, concurrency
                 )
             if "latency" in args.only:
                 results["latency"] = latency(
-                    emu, s3, ddb, items, args, tools, tool_versions, concurrency
+                    emu, s3, side, items, args, tools, tool_versions, concurrency
                 )
     if "memory" in args.only:
         results["memory"] = memory_phase(args)

@@ -7,9 +7,9 @@ once per chunk file of `chunkSize` rows, written by the plan's own
 concurrent Lambdas: each process is one warm container (its own S3 and
 DynamoDB clients, `COPY_THREADS` copy threads from template.yaml) and takes the
 next chunk as soon as it is done, as `MaxConcurrency` does. Every copied file
-writes its tracking item to a table built from template.yaml's TrackingTable,
-on the same emulator, and each chunk writes its chunk item: the measured time
-includes all of it.
+writes its tracking item to a table built from template.yaml's TrackingTable
+(on a DynamoDB emulator of its own, or on the S3 emulator's process), and each
+chunk writes its chunk item: the measured time includes all of it.
 
 Every SDK call reaches the emulator through `AWS_ENDPOINT_URL`, so the
 handler's own clients (`transfer.s3_client`, PynamoDB, `DocumentStore`) are
@@ -176,8 +176,14 @@ def run_chunks(
     chunk_refs: Sequence[Any],
     lambdas: int,
     threads: int | None = None,
+    dynamodb_endpoint: str | None = None,
 ) -> OursRun:
-    """Copy every chunk with `lambdas` worker processes; returns the timing."""
+    """Copy every chunk with `lambdas` worker processes; returns the timing.
+
+    `endpoint` serves every AWS call, except DynamoDB's when `dynamodb_endpoint`
+    is given (the tracking table on its own emulator, as DynamoDB is its own
+    service in AWS).
+    """
     from bench.emulator import aws_env, machine_cpu_seconds
 
     shape = lambda_shape()
@@ -193,6 +199,8 @@ def run_chunks(
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
+    if dynamodb_endpoint:
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(key, None)
     events = [

@@ -58,6 +58,7 @@ from typing import Any, ClassVar, Literal, NoReturn, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
+import botocore.session
 import requests
 from botocore.config import Config
 from botocore.exceptions import (
@@ -68,6 +69,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+from botocore.utils import parse_timestamp
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from revops.errors import RevopsError, UpstreamThrottledError
@@ -184,11 +186,28 @@ class CopyOutcome:
     attempts: int  # total tries including throttling retries
 
 
+def _timestamp(value: Any) -> datetime:
+    """botocore's timestamp parser, with S3's ISO 8601 timestamps parsed natively.
+
+    Every CopyObject result and listed object carries one; dateutil's general
+    parser spent about an eighth of the copy worker's CPU on them.
+    """
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return parse_timestamp(value)
+
+
 @functools.cache
 def s3_client(region_name: str | None = None) -> Any:
     """The shared S3 client of a Lambda container (created on first use)."""
     config = Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=64)
-    return boto3.client("s3", region_name=region_name, config=config)
+    core = botocore.session.get_session()
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_timestamp)
+    session = boto3.session.Session(botocore_session=core)
+    return session.client("s3", region_name=region_name, config=config)
 
 
 # ---------------------------------------------------------------------- helpers
