@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import dataset, memory, ours, peers, seed_baseline
+from bench import ceiling, dataset, memory, ours, peers, seed_baseline
 from bench.emulator import Emulator, machine_cpu_seconds
 from bench.latency_proxy import LatencyProxy
 
@@ -36,6 +36,19 @@ WORK = "bench-work"
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def cpu_loop_ms() -> float:
+    """How long a fixed pure-Python loop takes right now: this shared machine's speed.
+
+    Measured at the start and the end of a run; when the two differ, or differ
+    from another run's, the machine's speed changed and so did every figure.
+    """
+    began = time.perf_counter()
+    total = 0
+    for i in range(3_000_000):
+        total += i * i
+    return (time.perf_counter() - began) * 1000
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -325,7 +338,11 @@ def throughput(
             )
         )
         log(f"  {rows[-1]['files_per_s']:.1f} files/s")
-    return {"rows": rows} | _ratios(rows)
+    sample = items[: min(len(items), 1000)]
+    log(f"throughput: the emulator's CPU per copy, bare and ours, {len(sample)} files each")
+    cost = ceiling.measure(emu, s3, SOURCE, sample)
+    log(f"  bare {cost['bare_copy_ms']:.2f} ms, ours {cost['our_copy_ms']:.2f} ms")
+    return {"rows": rows, "copy_cost": cost} | _ratios(rows)
 
 
 def latency(
@@ -501,7 +518,9 @@ def report(results: dict[str, Any]) -> str:
     parts.append(
         f"{data['files']} objects, {data['bytes'] / 1e6:.0f} MB "
         f"({data['min_bytes']}..{data['max_bytes']} bytes, log-uniform, mean "
-        f"{data['mean_bytes'] / 1024:.0f} KiB); {results['machine']['cpus']} CPUs"
+        f"{data['mean_bytes'] / 1024:.0f} KiB); {results['machine']['cpus']} CPUs; "
+        f"machine speed: a fixed loop took {results['machine']['cpu_loop_ms_start']:.0f} ms "
+        f"at the start, {results['machine'].get('cpu_loop_ms_end', 0):.0f} ms at the end"
     )
     if "throughput" in results:
         t = results["throughput"]
@@ -515,6 +534,13 @@ def report(results: dict[str, Any]) -> str:
                 " (target >= 1.0x)"
             )
         parts.append(_ours_detail(t["rows"][0]))
+        if cost := t.get("copy_cost"):
+            parts.append(
+                f"emulator CPU per copy request ({cost['files']} files, one client): bare "
+                f"CopyObject {cost['bare_copy_ms']:.2f} ms, ours {cost['our_copy_ms']:.2f} ms; "
+                f"with a client that cost nothing, ours could reach {cost['ceiling_ratio']:.2f}x "
+                "a peer whose bare copies keep this emulator busy"
+            )
         shared = [row for row in t["rows"][1:] if row.get("ours")]
         if shared:
             parts.append(
@@ -583,6 +609,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "cpu_loop_ms_start": cpu_loop_ms(),
         },
         "versions": tool_versions,
         "config": {
@@ -621,6 +648,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
     if "memory" in args.only:
         results["memory"] = memory_phase(args)
+    results["machine"]["cpu_loop_ms_end"] = cpu_loop_ms()
     results["seconds"] = (datetime.now(UTC) - started).total_seconds()
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{started.strftime('%Y%m%dT%H%M%SZ')}.json"
