@@ -1,7 +1,7 @@
 """Every change we make to moto, in one place.
 
 moto (pinned in pyproject.toml) runs our real ASL files with its Step Functions
-executor. Four things stop it from behaving like AWS for this project; each is
+executor. Six things stop it from behaving like AWS for this project; each is
 patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
 that fails if a moto upgrade changes the behaviour underneath it:
 
@@ -24,6 +24,11 @@ that fails if a moto upgrade changes the behaviour underneath it:
 5. `conditional_copy`: S3 honours `If-None-Match: *` on CopyObject (a conditional
    write: 412 when the key exists); moto checks it on PutObject only. The backup
    relies on it so a rerun never writes an object twice.
+6. `atomic_dynamodb`: DynamoDB applies each request to an item atomically;
+   moto's `UpdateItem` first stores a key-only item and then applies the
+   expression to it in place, so a query from another thread (a workflow
+   running beside an API call) can read an item with no attributes. Requests
+   are served one at a time, as one item's requests are in AWS.
 
 `apply()` installs all of them and is idempotent.
 """
@@ -324,6 +329,26 @@ def conditional_copy() -> None:
     S3Response.copy_object = copy_object  # type: ignore[method-assign]
 
 
+# --------------------------------------------------------------------- 6. dynamodb
+
+_DYNAMODB_LOCK = threading.RLock()
+
+
+def atomic_dynamodb() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    if getattr(original, "_revops_patched", False):
+        return
+
+    def call_action(self: Any) -> Any:
+        with _DYNAMODB_LOCK:
+            return original(self)
+
+    call_action._revops_patched = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
 def apply(time_scale: float | None = None) -> None:
     """Install every patch once. `time_scale` defaults to $REVOPS_TIME_SCALE or 0."""
     global _applied
@@ -337,4 +362,5 @@ def apply(time_scale: float | None = None) -> None:
     normalise_sfn_parameters()
     scale_time()
     conditional_copy()
+    atomic_dynamodb()
     _applied = True

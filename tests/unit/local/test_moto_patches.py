@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 import uuid
 import zipfile
@@ -256,3 +257,48 @@ def test_copy_with_if_none_match_refuses_an_existing_key(aws: None) -> None:
             IfNoneMatch="*",
         )
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+
+
+# ----------------------------------------------------------------- 6. atomic dynamodb
+
+
+def test_a_reader_never_sees_an_item_half_created_by_update_item(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.dynamodb.parsing.executors import UpdateExpressionExecutor
+
+    ddb = boto3.client("dynamodb")
+    ddb.create_table(
+        TableName="patch-atomic",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    key = {"pk": {"S": "row"}}
+    seen: list[dict[str, Any]] = []
+    readers: list[threading.Thread] = []
+    original = UpdateExpressionExecutor.execute
+
+    def execute(self: Any, *node: Any) -> None:
+        if node:  # the executor walks the expression recursively; hook the top call
+            return original(self, *node)
+        # moto has stored the key-only item by now. A reader in another thread
+        # gets up to half a second to read it before the update goes on.
+        reader = threading.Thread(
+            target=lambda: seen.append(ddb.get_item(TableName="patch-atomic", Key=key)["Item"])
+        )
+        reader.start()
+        reader.join(timeout=0.5)
+        readers.append(reader)
+        original(self)
+
+    monkeypatch.setattr(UpdateExpressionExecutor, "execute", execute)
+    ddb.update_item(
+        TableName="patch-atomic",
+        Key=key,
+        UpdateExpression="SET agent_name = :a",
+        ExpressionAttributeValues={":a": {"S": "Ava"}},
+    )
+    for reader in readers:
+        reader.join()
+    assert seen == [{"pk": {"S": "row"}, "agent_name": {"S": "Ava"}}]
