@@ -338,10 +338,12 @@ def throughput(
             )
         )
         log(f"  {rows[-1]['files_per_s']:.1f} files/s")
-    sample = items[: min(len(items), 1000)]
-    log(f"throughput: the emulator's CPU per copy, bare and ours, {len(sample)} files each")
-    cost = ceiling.measure(emu, s3, SOURCE, sample)
-    log(f"  bare {cost['bare_copy_ms']:.2f} ms, ours {cost['our_copy_ms']:.2f} ms")
+    log("throughput: the emulator's CPU per file, bare copies and ours")
+    cost = ceiling.measure(emu, s3, SOURCE, items)
+    log(
+        f"  bare {cost['bare_copy_ms']:.2f} ms, with SHA-256 {cost['sha256_copy_ms']:.2f} ms, "
+        f"ours {cost['our_copy_ms']:.2f} ms + listing {cost['listing_ms_per_file']:.2f} ms"
+    )
     return {"rows": rows, "copy_cost": cost} | _ratios(rows)
 
 
@@ -536,10 +538,12 @@ def report(results: dict[str, Any]) -> str:
         parts.append(_ours_detail(t["rows"][0]))
         if cost := t.get("copy_cost"):
             parts.append(
-                f"emulator CPU per copy request ({cost['files']} files, one client): bare "
-                f"CopyObject {cost['bare_copy_ms']:.2f} ms, ours {cost['our_copy_ms']:.2f} ms; "
-                f"with a client that cost nothing, ours could reach {cost['ceiling_ratio']:.2f}x "
-                "a peer whose bare copies keep this emulator busy"
+                f"emulator CPU per file ({cost['files']} files, one client): bare "
+                f"CopyObject {cost['bare_copy_ms']:.2f} ms, with SHA-256 "
+                f"{cost['sha256_copy_ms']:.2f} ms, ours {cost['our_copy_ms']:.2f} ms "
+                f"+ {cost['listing_ms_per_file']:.2f} ms of listing; with a client that cost "
+                f"nothing, ours could reach {cost['ceiling_ratio']:.2f}x a peer whose bare "
+                "copies keep this emulator busy"
             )
         shared = [row for row in t["rows"][1:] if row.get("ours")]
         if shared:

@@ -60,6 +60,22 @@ def test_one_request_answers_a_chunk_whose_keys_lie_together(s3: Any, lists: Cou
     assert found[(SRC, ours[0])] == ListedObject(len(ours[0]), etag)
 
 
+def test_the_first_page_is_sized_to_the_chunk(s3: Any) -> None:
+    """40 keys together in 1,000: one page of 51 keys answers them, not a page of 1,000."""
+    everything = [f"docs/{i:05d}.pdf" for i in range(1_000)]
+    put(s3, *everything)
+    asked: list[int] = []
+    s3.meta.events.register(
+        "provide-client-params.s3.ListObjectsV2",
+        lambda params, **_: asked.append(params["MaxKeys"]),
+    )
+
+    found = list_sources(s3, sources(*everything[500:540]))
+
+    assert asked == [51]
+    assert set(found) == {(SRC, key) for key in everything[500:540]}
+
+
 def test_pages_are_bounded_by_the_heads_they_save(s3: Any, lists: Counter[str]) -> None:
     """Three wanted keys spread over 3,000 objects: one page (the budget), not three."""
     everything = [f"docs/{i:05d}.pdf" for i in range(3_000)]

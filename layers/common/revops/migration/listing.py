@@ -4,7 +4,10 @@ The plan writes chunk rows in account order, and a document store keeps one
 account's files under one prefix, so a chunk's S3 keys in one bucket usually lie
 close together. One `ListObjectsV2` page over the range from the lowest to the
 highest key returns the size and ETag of up to 1,000 of them: one request where a
-HEAD per file would be 250.
+HEAD per file would be 250. The first page asks for a quarter more keys than
+the chunk wants rather than S3's 1,000, so a chunk whose keys lie together is
+answered without reading (and parsing) the entries after it; later pages are
+full size.
 
 The listing is only ever a shortcut. Whatever it does not answer goes through the
 copier's own HEAD, which stays the single place that reports a source as missing
@@ -38,6 +41,7 @@ from revops.observability import logger
 
 KEYS_PER_PAGE = 50  # a listing page must stand in for this many HEADs on average
 MIN_KEYS = 2  # for a single key, its HEAD is the cheaper request
+PAGE_KEYS = 1_000  # S3's largest page
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,11 @@ def _shared_start(low: str, high: str) -> str:
 def _list_range(s3: Any, bucket: str, keys: list[str], pages: int) -> dict[str, ListedObject]:
     """List `bucket` from just before keys[0] to keys[-1], in at most `pages` pages."""
     wanted = set(keys)
-    params: dict[str, Any] = {"Bucket": bucket, "Prefix": _shared_start(keys[0], keys[-1])}
+    params: dict[str, Any] = {
+        "Bucket": bucket,
+        "Prefix": _shared_start(keys[0], keys[-1]),
+        "MaxKeys": min(PAGE_KEYS, len(keys) + len(keys) // 4 + 1),
+    }
     if before := keys[0][:-1]:  # a key's own prefix sorts just before it
         params["StartAfter"] = before
     found: dict[str, ListedObject] = {}
@@ -98,4 +106,5 @@ def _list_range(s3: Any, bucket: str, keys: list[str], pages: int) -> dict[str, 
         if not page.get("IsTruncated") or not contents or contents[-1]["Key"] >= keys[-1]:
             break
         params["ContinuationToken"] = page["NextContinuationToken"]
+        params["MaxKeys"] = PAGE_KEYS
     return found
