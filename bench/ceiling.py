@@ -30,7 +30,7 @@ from typing import Any
 
 from bench.dataset import SourceObject, empty_bucket
 from bench.emulator import Emulator
-from bench.ours import CHUNK_SIZE
+from bench.ours import CHUNK_SIZE, plan_order
 
 THREADS = 32
 ROUNDS = 4
@@ -56,49 +56,42 @@ def measure(
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=source)
         for obj in page.get("Contents", [])
     }
-    buckets = {
-        "bare": "bench-ceiling-bare",
-        "sha256": "bench-ceiling-sha256",
-        "ours": "bench-ceiling-ours",
-    }
-    for bucket in buckets.values():
-        s3.create_bucket(Bucket=bucket)
 
-    def bare(obj: SourceObject) -> Any:
-        return s3.copy_object(
-            Bucket=buckets["bare"], Key=obj.key, CopySource={"Bucket": source, "Key": obj.key}
-        )
-
-    def sha256(obj: SourceObject) -> Any:
-        return s3.copy_object(
-            Bucket=buckets["sha256"],
-            Key=obj.key,
-            CopySource={"Bucket": source, "Key": obj.key},
-            ChecksumAlgorithm="SHA256",
-        )
-
-    def ours(obj: SourceObject) -> Any:
-        return s3.copy_object(
-            Bucket=buckets["ours"],
-            Key=obj.key,
-            CopySource={"Bucket": source, "Key": obj.key},
-            CopySourceIfMatch=etags[obj.key],
-            IfNoneMatch="*",
-            ChecksumAlgorithm="SHA256",
-            MetadataDirective="REPLACE",
-            Metadata={
+    def extras(name: str, obj: SourceObject) -> dict[str, Any]:
+        """A shape's arguments beyond source and destination."""
+        if name == "bare":
+            return {}
+        if name == "sha256":
+            return {"ChecksumAlgorithm": "SHA256"}
+        etag = etags[obj.key]
+        return {
+            "CopySourceIfMatch": etag,
+            "IfNoneMatch": "*",
+            "ChecksumAlgorithm": "SHA256",
+            "MetadataDirective": "REPLACE",
+            "Metadata": {
                 "revops-record-id": obj.record_id,
-                "revops-source-etag": etags[obj.key].strip('"'),
+                "revops-source-etag": etag.strip('"'),
                 "revops-source-size": str(obj.size),
             },
-            ContentType="application/pdf",
-        )
+            "ContentType": "application/pdf",
+        }
 
-    shapes: dict[str, Callable[[SourceObject], Any]] = {
-        "bare": bare,
-        "sha256": sha256,
-        "ours": ours,
-    }
+    def shape(name: str) -> Callable[[SourceObject], Any]:
+        def copy(obj: SourceObject) -> Any:
+            return s3.copy_object(
+                Bucket=buckets[name],
+                Key=obj.key,
+                CopySource={"Bucket": source, "Key": obj.key},
+                **extras(name, obj),
+            )
+
+        return copy
+
+    buckets = {name: f"bench-ceiling-{name}" for name in ("bare", "sha256", "ours")}
+    for bucket in buckets.values():
+        s3.create_bucket(Bucket=bucket)
+    shapes = {name: shape(name) for name in buckets}
     spent = dict.fromkeys(shapes, 0.0)
     share = max(1, len(items) // ROUNDS)
     for start in range(0, len(items), share):
@@ -125,7 +118,7 @@ def _listing_ms(emu: Emulator, s3: Any, source: str, items: list[SourceObject]) 
     from revops.migration.listing import list_sources
     from revops.migration.urls import S3Source
 
-    ordered = sorted(items, key=lambda o: (o.account_id, o.record_id))
+    ordered = plan_order(items)
     before = emu.cpu_seconds()
     for start in range(0, len(ordered), CHUNK_SIZE):
         list_sources(s3, [S3Source(source, o.key) for o in ordered[start : start + CHUNK_SIZE]])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,11 @@ def source_url(bucket: str, key: str) -> str:
     return f"https://{bucket}.s3.amazonaws.com/{key}"
 
 
+def plan_order(items: Iterable[SourceObject]) -> list[SourceObject]:
+    """Items in the order the plan writes chunk rows: by account, then record."""
+    return sorted(items, key=lambda o: (o.account_id, o.record_id))
+
+
 def write_chunks(
     s3: Any,
     work_bucket: str,
@@ -87,7 +92,7 @@ def write_chunks(
     from revops.migration.plan import ChunkWriter
 
     writer = ChunkWriter(DocumentStore(work_bucket, s3), prefix, chunk_size)
-    for obj in sorted(items, key=lambda o: (o.account_id, o.record_id)):
+    for obj in plan_order(items):
         writer.add(
             ChunkRow(
                 id=obj.record_id,
