@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -173,7 +174,7 @@ def test_a_storm_of_s3_throttling_is_retried_until_it_passes(
     stack: LocalStack, host: FakeFileHost, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = _seed(stack, host)
-    monkeypatch.setattr(transfer.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
     throttles = {"left": 40}
 
     def slow_down(**kwargs: Any) -> None:
