@@ -1,7 +1,7 @@
 """Every change we make to moto, in one place.
 
 moto (pinned in pyproject.toml) runs our real ASL files with its Step Functions
-executor. Six things stop it from behaving like AWS for this project; each is
+executor. Seven things stop it from behaving like AWS for this project; each is
 patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
 that fails if a moto upgrade changes the behaviour underneath it:
 
@@ -21,14 +21,23 @@ that fails if a moto upgrade changes the behaviour underneath it:
    boto3 shapes. We restore it from botocore's service model.
 4. `scale_time`: Wait states, Retry intervals and `.sync` polling really sleep.
    We multiply every such delay by a factor (0 in tests) so the same ASL runs fast.
-5. `conditional_copy`: S3 honours `If-None-Match: *` on CopyObject (a conditional
-   write: 412 when the key exists); moto checks it on PutObject only. The backup
-   relies on it so a rerun never writes an object twice.
+5. `s3_conditions`: S3 honours conditional requests that moto ignores. On
+   CopyObject: `If-None-Match: *` and `If-Match` on the destination (412 when the
+   key exists, or holds another version), and every `x-amz-copy-source-if-*`
+   header (moto checks only `if-none-match`); on UploadPartCopy every
+   `x-amz-copy-source-if-*` header; on CompleteMultipartUpload `If-Match`. The
+   backup relies on them: a rerun or a retried write never stores an object
+   twice, and a source that changes mid-copy never leaves a torn copy.
 6. `atomic_dynamodb`: DynamoDB applies each request to an item atomically;
    moto's `UpdateItem` first stores a key-only item and then applies the
    expression to it in place, so a query from another thread (a workflow
    running beside an API call) can read an item with no attributes. Requests
    are served one at a time, as one item's requests are in AWS.
+7. `tolerated_failures`: a Distributed Map fails
+   (`States.ExceedToleratedFailureThreshold`) when its failed items exceed
+   `ToleratedFailureCount(Path)` or `ToleratedFailurePercentage(Path)`, or when
+   any item fails and neither is set. moto ignores both, so a Map succeeds
+   whatever its items do; its grammar also refuses an integer percentage.
 
 `apply()` installs all of them and is idempotent.
 """
@@ -36,6 +45,8 @@ that fails if a moto upgrade changes the behaviour underneath it:
 from __future__ import annotations
 
 import contextlib
+import datetime
+import email.utils
 import functools
 import importlib.util
 import json
@@ -307,26 +318,141 @@ def scale_time() -> None:
     wait_function.WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
 
 
-# --------------------------------------------------------------------------- 5. copy
+# --------------------------------------------------------------------------- 5. S3 conditions
 
 
-def conditional_copy() -> None:
+def _etag_matches(condition: str, etag: str) -> bool:
+    """An `If-Match`-style header against an ETag: `*`, or any listed ETag, quotes optional."""
+    wanted = {part.strip().strip('"') for part in condition.split(",")}
+    return "*" in wanted or etag.strip('"') in wanted
+
+
+def _http_date(value: str) -> datetime.datetime | None:
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
+
+
+def _copy_source_key(response: Any) -> Any:
+    from urllib.parse import parse_qs, unquote, urlparse
+
+    copy_source = response.headers.get("x-amz-copy-source")
+    if isinstance(copy_source, bytes):
+        copy_source = copy_source.decode("utf-8")
+    if not copy_source:
+        return None
+    parsed = urlparse(copy_source)
+    bucket, _, key = unquote(parsed.path).lstrip("/").partition("/")
+    version = parse_qs(parsed.query).get("versionId", [None])[0]
+    try:
+        return response.backend.get_object(bucket, key, version_id=version)
+    except Exception:  # a missing bucket: moto's own handler answers it
+        return None
+
+
+def _check_copy_source(response: Any) -> None:
+    """The `x-amz-copy-source-if-*` headers, with the precedence S3 documents.
+
+    `if-match` true with `if-unmodified-since` false copies; `if-none-match` false
+    with `if-modified-since` true refuses (412 PreconditionFailed).
+    """
     from moto.s3.exceptions import PreconditionFailed
+
+    headers = response.headers
+    source = _copy_source_key(response)
+    if source is None:
+        return
+    etag = str(source.etag)
+    modified = source.last_modified
+    if modified.tzinfo is None:
+        modified = modified.replace(tzinfo=datetime.UTC)
+    modified = modified.replace(microsecond=0)
+    if_match = headers.get("x-amz-copy-source-if-match")
+    if_none_match = headers.get("x-amz-copy-source-if-none-match")
+    unmodified_since = _http_date(headers.get("x-amz-copy-source-if-unmodified-since") or "")
+    modified_since = _http_date(headers.get("x-amz-copy-source-if-modified-since") or "")
+    if if_match is not None:
+        if not _etag_matches(if_match, etag):
+            raise PreconditionFailed("x-amz-copy-source-If-Match")
+    elif unmodified_since is not None and modified > unmodified_since:
+        raise PreconditionFailed("x-amz-copy-source-If-Unmodified-Since")
+    if if_none_match is not None:
+        if _etag_matches(if_none_match, etag):
+            raise PreconditionFailed("x-amz-copy-source-If-None-Match")
+    elif modified_since is not None and modified <= modified_since:
+        raise PreconditionFailed("x-amz-copy-source-If-Modified-Since")
+
+
+def _check_destination(response: Any) -> None:
+    """`If-None-Match: *` and `If-Match: <etag>` on the object being written.
+
+    S3 answers 412 PreconditionFailed when the condition fails, and 404 NoSuchKey
+    for `If-Match` on a key that does not exist.
+    """
+    from moto.s3.exceptions import MissingKey, PreconditionFailed
+
+    if_none_match = response.headers.get("If-None-Match")
+    if_match = response.headers.get("If-Match")
+    if not if_none_match and not if_match:
+        return
+    existing = response.backend.get_object(response.bucket_name, response.parse_key_name())
+    if if_none_match == "*" and existing is not None:
+        raise PreconditionFailed("If-None-Match")
+    if if_match:
+        if existing is None:
+            raise MissingKey(key=response.parse_key_name())
+        if not _etag_matches(if_match, str(existing.etag)):
+            raise PreconditionFailed("If-Match")
+
+
+def s3_conditions() -> None:
+    """What S3 checks before a copy or a completed upload, and moto does not:
+
+    - CopyObject: `If-None-Match: *` and `If-Match` on the destination; every
+      `x-amz-copy-source-if-*` header (moto checks only `if-none-match`).
+    - UploadPartCopy: every `x-amz-copy-source-if-*` header (moto checks none).
+    - CompleteMultipartUpload: `If-Match` on the destination (moto checks only
+      `If-None-Match`), except for a retry of the upload that already completed,
+      which S3 and moto answer with the object.
+    """
     from moto.s3.responses import S3Response
 
-    original = S3Response.copy_object
-    if getattr(original, "_revops_patched", False):
+    original_copy = S3Response.copy_object
+    if getattr(original_copy, "_revops_patched", False):
         return
+    original_part_copy = S3Response.upload_part_copy
+    original_post = S3Response._key_response_post
 
     def copy_object(self: Any) -> Any:
-        if self.headers.get("If-None-Match") == "*":
-            key_name = self.parse_key_name()
-            if self.backend.get_object(self.bucket_name, key_name) is not None:
-                raise PreconditionFailed("If-None-Match")
-        return original(self)
+        _check_destination(self)
+        _check_copy_source(self)
+        return original_copy(self)
+
+    def upload_part_copy(self: Any) -> Any:
+        _check_copy_source(self)
+        return original_part_copy(self)
+
+    def _key_response_post(
+        self: Any, request: Any, body: bytes, bucket_name: str, query: Any, key_name: str
+    ) -> Any:
+        upload_id = (query.get("uploadId") or [None])[0]
+        if upload_id and self.headers.get("If-Match"):
+            existing = self.backend.get_object(bucket_name, key_name)
+            retried = (
+                existing is not None
+                and existing.multipart is not None
+                and existing.multipart.id == upload_id
+            )
+            if not retried:
+                _check_destination(self)
+        return original_post(self, request, body, bucket_name, query, key_name)
 
     copy_object._revops_patched = True  # type: ignore[attr-defined]
     S3Response.copy_object = copy_object  # type: ignore[method-assign]
+    S3Response.upload_part_copy = upload_part_copy  # type: ignore[method-assign]
+    S3Response._key_response_post = _key_response_post  # type: ignore[method-assign]
 
 
 # --------------------------------------------------------------------- 6. dynamodb
@@ -349,6 +475,126 @@ def atomic_dynamodb() -> None:
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
+# ------------------------------------------------------------------- 7. tolerated failures
+
+
+def _decimal_percentages(definition: str) -> str:
+    """The definition with every integer `ToleratedFailurePercentage` written as 50.0."""
+    try:
+        document = json.loads(definition)
+    except ValueError:
+        return definition
+    changed = False
+
+    def walk(node: Any) -> None:
+        nonlocal changed
+        if isinstance(node, dict):
+            value = node.get("ToleratedFailurePercentage")
+            if isinstance(value, int) and not isinstance(value, bool):
+                node["ToleratedFailurePercentage"] = float(value)
+                changed = True
+            for inner in node.values():
+                walk(inner)
+        elif isinstance(node, list):
+            for inner in node:
+                walk(inner)
+
+    walk(document)
+    return json.dumps(document) if changed else definition
+
+
+def tolerated_failures() -> None:
+    """A Distributed Map fails when its failed items exceed what it tolerates.
+
+    AWS: a Map Run fails with `States.ExceedToleratedFailureThreshold` once its
+    failed (or timed-out) items exceed `ToleratedFailureCount` or their share of
+    all items exceeds `ToleratedFailurePercentage` (or the `...Path` forms); with
+    neither set, one failed item fails it. moto counts the failures and ignores
+    both thresholds, so the Map succeeds whatever fails. Here the thresholds are
+    checked once every item has run (AWS stops starting items as soon as one is
+    crossed; the Map's outcome is the same, items after the crossing may not run).
+    """
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map import state_map
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component as distributed,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.tolerated_failure import (
+        ToleratedFailureCountDecl,
+        ToleratedFailureCountInt,
+        ToleratedFailurePercentage,
+        ToleratedFailurePercentageDecl,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    original_props = state_map.StateMap.from_state_props
+    if getattr(original_props, "_revops_patched", False):
+        return
+    original_run = distributed.DistributedIterationComponent._map_run
+    original_parse = AmazonStateLanguageParser.parse
+
+    def parse(definition: str) -> Any:
+        # ASL allows any number from 0 to 100; moto's grammar takes only a decimal.
+        return original_parse(_decimal_percentages(definition))
+
+    def from_state_props(self: Any, state_props: Any) -> None:
+        original_props(self, state_props)
+        # moto puts 0 in place of a threshold that is not declared; AWS then applies
+        # only the one that is (both 0 when neither is: any failure fails the run).
+        count = state_props.get(ToleratedFailureCountDecl)
+        percentage = state_props.get(ToleratedFailurePercentageDecl)
+        if count is None and percentage is not None:
+            self.tolerated_failure_count_decl = ToleratedFailureCountInt(2**62)
+        if percentage is None and count is not None:
+            self.tolerated_failure_percentage_decl = ToleratedFailurePercentage(100.0)
+
+    def _map_run(self: Any, env: Any, eval_input: Any) -> None:
+        original_run(self, env, eval_input)
+        items = eval_input.map_run_record.item_counter
+        failed = items.failed.get() + items.timed_out.get()
+        total = items.total.get()
+        count = eval_input.tolerated_failure_count
+        percentage = eval_input.tolerated_failure_percentage
+        if failed <= count and (not total or 100.0 * failed / total <= percentage):
+            return
+        env.stack.pop()  # the Map's results: it fails instead
+        error = StatesErrorNameType.StatesExceedToleratedFailureThreshold.to_name()
+        cause = (
+            f"The specified tolerated failure threshold was exceeded: {failed} of {total} "
+            f"items failed (tolerated: {count} items, {percentage}%)"
+        )
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(
+                    typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold
+                ),
+                event_type=HistoryEventType.ExecutionFailed,
+                event_details=EventDetails(  # type: ignore[typeddict-item]
+                    executionFailedEventDetails=ExecutionFailedEventDetails(
+                        error=error, cause=cause
+                    )
+                ),
+            )
+        )
+
+    from_state_props._revops_patched = True  # type: ignore[attr-defined]
+    AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign]
+    state_map.StateMap.from_state_props = from_state_props  # type: ignore[method-assign]
+    distributed.DistributedIterationComponent._map_run = _map_run  # type: ignore[method-assign]
+
+
 def apply(time_scale: float | None = None) -> None:
     """Install every patch once. `time_scale` defaults to $REVOPS_TIME_SCALE or 0."""
     global _applied
@@ -361,6 +607,7 @@ def apply(time_scale: float | None = None) -> None:
     name_unnamed_executions()
     normalise_sfn_parameters()
     scale_time()
-    conditional_copy()
+    s3_conditions()
     atomic_dynamodb()
+    tolerated_failures()
     _applied = True

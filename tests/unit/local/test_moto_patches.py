@@ -6,6 +6,7 @@ If a moto upgrade fixes a bug we patch, the matching `*_without_patch` check in
 
 from __future__ import annotations
 
+import datetime
 import io
 import json
 import threading
@@ -236,27 +237,105 @@ def test_wait_states_are_scaled(aws: None) -> None:
     assert time.monotonic() - started < 10
 
 
-# ------------------------------------------------------------------ 5. conditional copy
+# ------------------------------------------------------------------ 5. S3 conditions
 
 
-def test_copy_with_if_none_match_refuses_an_existing_key(aws: None) -> None:
+@pytest.fixture
+def bucket(aws: None) -> Any:
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="patch-test")
-    s3.put_object(Bucket="patch-test", Key="src", Body=b"x")
-    s3.copy_object(
+    s3.put_object(Bucket="patch-test", Key="src", Body=b"x" * 10)
+    return s3
+
+
+def _status(error: Any) -> int:
+    return int(error.value.response["ResponseMetadata"]["HTTPStatusCode"])
+
+
+def _copy(s3: Any, key: str = "dst", **conditions: Any) -> Any:
+    return s3.copy_object(
         Bucket="patch-test",
-        Key="dst",
+        Key=key,
         CopySource={"Bucket": "patch-test", "Key": "src"},
-        IfNoneMatch="*",
+        **conditions,
     )
-    with pytest.raises(s3.exceptions.ClientError) as refused:
-        s3.copy_object(
+
+
+def test_copy_with_if_none_match_refuses_an_existing_key(bucket: Any) -> None:
+    _copy(bucket, IfNoneMatch="*")
+    with pytest.raises(bucket.exceptions.ClientError) as refused:
+        _copy(bucket, IfNoneMatch="*")
+    assert _status(refused) == 412
+
+
+def test_copy_with_if_match_writes_only_over_the_expected_version(bucket: Any) -> None:
+    with pytest.raises(bucket.exceptions.ClientError) as missing:
+        _copy(bucket, IfMatch='"0123"')
+    assert _status(missing) == 404
+    first = _copy(bucket)["CopyObjectResult"]["ETag"]
+    bucket.put_object(Bucket="patch-test", Key="dst", Body=b"someone else")
+    with pytest.raises(bucket.exceptions.ClientError) as refused:
+        _copy(bucket, IfMatch=first)
+    assert _status(refused) == 412
+    current = bucket.head_object(Bucket="patch-test", Key="dst")["ETag"]
+    _copy(bucket, IfMatch=current)
+
+
+def test_copy_source_conditions_refuse_a_changed_source(bucket: Any) -> None:
+    old = bucket.head_object(Bucket="patch-test", Key="src")["ETag"]
+    _copy(bucket, CopySourceIfMatch=old)
+    bucket.put_object(Bucket="patch-test", Key="src", Body=b"changed")
+    with pytest.raises(bucket.exceptions.ClientError) as refused:
+        _copy(bucket, CopySourceIfMatch=old)
+    assert _status(refused) == 412
+    long_ago = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    with pytest.raises(bucket.exceptions.ClientError) as stale:
+        _copy(bucket, CopySourceIfUnmodifiedSince=long_ago)
+    assert _status(stale) == 412
+    # S3's documented precedence: a matching ETag wins over a failing date.
+    current = bucket.head_object(Bucket="patch-test", Key="src")["ETag"]
+    _copy(bucket, CopySourceIfMatch=current, CopySourceIfUnmodifiedSince=long_ago)
+
+
+def test_upload_part_copy_refuses_a_changed_source(bucket: Any) -> None:
+    old = bucket.head_object(Bucket="patch-test", Key="src")["ETag"]
+    bucket.put_object(Bucket="patch-test", Key="src", Body=b"changed")
+    upload = bucket.create_multipart_upload(Bucket="patch-test", Key="big")["UploadId"]
+    with pytest.raises(bucket.exceptions.ClientError) as refused:
+        bucket.upload_part_copy(
             Bucket="patch-test",
-            Key="dst",
+            Key="big",
+            UploadId=upload,
+            PartNumber=1,
             CopySource={"Bucket": "patch-test", "Key": "src"},
-            IfNoneMatch="*",
+            CopySourceIfMatch=old,
         )
-    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
+    assert _status(refused) == 412
+
+
+def test_complete_multipart_upload_with_if_match_refuses_a_replaced_object(bucket: Any) -> None:
+    bucket.put_object(Bucket="patch-test", Key="doc", Body=b"v1")
+    seen = bucket.head_object(Bucket="patch-test", Key="doc")["ETag"]
+    bucket.put_object(Bucket="patch-test", Key="doc", Body=b"v2 by someone else")
+
+    def complete(if_match: str) -> Any:
+        upload = bucket.create_multipart_upload(Bucket="patch-test", Key="doc")["UploadId"]
+        part = bucket.upload_part(
+            Bucket="patch-test", Key="doc", UploadId=upload, PartNumber=1, Body=b"v3"
+        )
+        parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+        return lambda: bucket.complete_multipart_upload(
+            Bucket="patch-test", Key="doc", UploadId=upload, MultipartUpload=parts, IfMatch=if_match
+        )
+
+    with pytest.raises(bucket.exceptions.ClientError) as refused:
+        complete(seen)()
+    assert _status(refused) == 412
+    current = bucket.head_object(Bucket="patch-test", Key="doc")["ETag"]
+    finish = complete(current)
+    finish()
+    finish()  # a retry of the completed upload answers with the object, as S3 does
+    assert bucket.get_object(Bucket="patch-test", Key="doc")["Body"].read() == b"v3"
 
 
 # ----------------------------------------------------------------- 6. atomic dynamodb
@@ -302,3 +381,58 @@ def test_a_reader_never_sees_an_item_half_created_by_update_item(
     for reader in readers:
         reader.join()
     assert seen == [{"pk": {"S": "row"}, "agent_name": {"S": "Ava"}}]
+
+
+# --------------------------------------------------------------- 7. tolerated failures
+
+
+def _distributed_map(**tolerance: Any) -> dict[str, Any]:
+    return {
+        "StartAt": "Items",
+        "States": {
+            "Items": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Bad?",
+                    "States": {
+                        "Bad?": {
+                            "Type": "Choice",
+                            "Choices": [{"Variable": "$", "StringEquals": "bad", "Next": "Fail"}],
+                            "Default": "Ok",
+                        },
+                        "Fail": {"Type": "Fail", "Error": "ItemFailed", "Cause": "bad item"},
+                        "Ok": {"Type": "Pass", "End": True},
+                    },
+                },
+                "ResultPath": None,
+                "End": True,
+                **tolerance,
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "items", "status"),
+    [
+        ({}, ["ok", "bad"], "FAILED"),
+        ({}, ["ok", "ok"], "SUCCEEDED"),
+        ({"ToleratedFailurePercentage": 50}, ["ok", "bad"], "SUCCEEDED"),
+        ({"ToleratedFailurePercentage": 49}, ["ok", "bad"], "FAILED"),
+        ({"ToleratedFailurePercentagePath": "$.pct"}, ["ok", "bad"], "FAILED"),
+        ({"ToleratedFailureCount": 1}, ["ok", "bad", "bad"], "FAILED"),
+        ({"ToleratedFailureCount": 2}, ["ok", "bad", "bad"], "SUCCEEDED"),
+        ({"ToleratedFailureCountPath": "$.count"}, ["bad", "bad", "ok"], "SUCCEEDED"),
+        ({"ToleratedFailureCount": 5, "ToleratedFailurePercentage": 10}, ["ok", "bad"], "FAILED"),
+    ],
+)
+def test_a_distributed_map_fails_past_its_tolerated_failures(
+    aws: None, tolerance: dict[str, Any], items: list[str], status: str
+) -> None:
+    arn = _machine(_distributed_map(**tolerance))
+    result = _run(arn, {"items": items, "pct": 25.0, "count": 2})
+    assert result["status"] == status, result
+    if status == "FAILED":
+        assert result["error"] == "States.ExceedToleratedFailureThreshold"
