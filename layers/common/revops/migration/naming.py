@@ -60,9 +60,14 @@ def clean_file_name(name: str | None) -> str:
 
 
 def file_name_from_url(url: str | None) -> str:
+    """The last path segment: of an `s3://` key as it is (`#` and `?` included),
+    of an http(s) URL without its query or fragment, percent-decoded."""
     if not url:
         return ""
-    return unquote(posixpath.basename(urlsplit(url.strip()).path))
+    url = url.strip()
+    if url[:5].lower() == "s3://":
+        return posixpath.basename(url[5:].partition("/")[2])
+    return unquote(posixpath.basename(urlsplit(url).path))
 
 
 def extension(file_name: str) -> str:

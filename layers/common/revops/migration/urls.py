@@ -1,7 +1,9 @@
 """Where a `DocListEntry__c` file lives, from the URL Salesforce holds.
 
 Recognised S3 forms (each copied server-side when we can read the bucket):
-- `s3://bucket/key`
+- `s3://bucket/key`: everything after the bucket is the key, as the AWS CLI reads
+  it: S3 keys may contain `#`, `?` and `%`, which are not a fragment, a query or
+  an escape here
 - virtual-hosted: `https://bucket.s3.amazonaws.com/key`, `https://bucket.s3.<region>.amazonaws.com/key`,
   `https://bucket.s3-<region>.amazonaws.com/key`
 - path-style: `https://s3.amazonaws.com/bucket/key`, `https://s3.<region>.amazonaws.com/bucket/key`
@@ -47,12 +49,13 @@ def parse_source_url(url: str | None) -> Source:
     if url is None or not url.strip():
         raise InvalidSourceUrlError("the record has no file URL")
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme == "s3":
-        key = parts.path.lstrip("/")
-        if not parts.netloc or not key:
+    if url[:5].lower() == "s3://":
+        bucket, _, key = url[5:].partition("/")
+        key = key.lstrip("/")
+        if not bucket or not key:
             raise InvalidSourceUrlError(f"incomplete S3 URL: {url!r}")
-        return S3Source(parts.netloc, key)
+        return S3Source(bucket, key)
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidSourceUrlError(f"not an http(s) or s3 URL: {url!r}")
     host = parts.hostname.lower()
