@@ -86,6 +86,39 @@ class Missing(Exception):
     """Internal: the destination object does not exist."""
 
 
+class Precondition(Exception):
+    """Internal: S3 answered 412 to a conditional write; the caller finds out whose
+    condition failed (the source's ETag, or the destination's state)."""
+
+
+# How often a write is retried against a destination that another writer keeps
+# changing between our HEAD and our conditional write.
+MAX_DESTINATION_RACES = 3
+
+
+def destination_condition(dest_head: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Write only over what we last saw: nothing (`If-None-Match: *`) or that version.
+
+    A retried write whose first attempt landed but whose answer was lost (a 500,
+    retried by botocore or by us) then fails with 412 instead of storing a second,
+    identical version; the caller finds its own copy there and reports it.
+    """
+    if dest_head is None or not dest_head.get("ETag"):
+        return {"IfNoneMatch": "*"}
+    return {"IfMatch": str(dest_head["ETag"])}
+
+
+def same_version(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
+    """Two HEADs of one key show the same object (or both show none)."""
+    if a is None or b is None:
+        return a is None and b is None
+    return (a.get("VersionId"), a.get("ETag")) == (b.get("VersionId"), b.get("ETag"))
+
+
+def is_precondition_failure(exc: ClientError) -> bool:
+    return error_code(exc) == "PreconditionFailed" or http_status(exc) == 412
+
+
 class CopierCore:
     """What both kinds of copy share: settings, retries, S3 calls, destination checks.
 
@@ -295,6 +328,8 @@ class CopierCore:
     def _write_failure(self, job: Job, action: str) -> Callable[[Any], NoReturn]:
         def failure(exc: ClientError | BotoCoreError) -> NoReturn:
             if isinstance(exc, ClientError):
+                if is_precondition_failure(exc):
+                    raise Precondition(f"{action} {job.dest}: {describe(exc)}") from exc
                 if error_code(exc) in DIGEST_CODES:
                     raise ChecksumMismatchError(
                         f"{action} {job.dest}: S3 rejected the data ({describe(exc)})"

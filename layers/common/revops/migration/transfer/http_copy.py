@@ -11,7 +11,14 @@ from typing import Any
 import requests
 
 from revops.migration.transfer.body import BodyReader, PartBody
-from revops.migration.transfer.core import CopierCore, Job, Transient
+from revops.migration.transfer.core import (
+    MAX_DESTINATION_RACES,
+    CopierCore,
+    Job,
+    Precondition,
+    Transient,
+    destination_condition,
+)
 from revops.migration.transfer.errors import (
     DownloadError,
     FileTooLargeError,
@@ -154,6 +161,19 @@ class HttpCopier(CopierCore):
                 )
         return None
 
+    def _already_there(
+        self,
+        job: Job,
+        dest_head: Mapping[str, Any] | None,
+        marker: str | None,
+        size: int,
+        candidates: list[Digest],
+    ) -> CopyOutcome | None:
+        """`unchanged` when the destination holds this version of the source."""
+        if marker is not None:
+            return self._unchanged(job, dest_head, marker, size)
+        return self._same_content(job, dest_head, size, candidates)
+
     def _put_single(
         self,
         job: Job,
@@ -170,20 +190,33 @@ class HttpCopier(CopierCore):
             return same
         metadata = self._metadata(job, marker, len(body))
         metadata[META_SHA256] = digest.sha256
-        with PartBody(body) as stream:
-            response = self._s3(
-                job,
-                self.dest_s3.put_object,
-                f"writing {job.dest}",
-                self._write_failure(job, "writing"),
-                Bucket=request.dest_bucket,
-                Key=request.dest_key,
-                Body=stream if body else b"",
-                ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=base64.b64encode(bytes.fromhex(digest.sha256)).decode("ascii"),
-                Metadata=metadata,
-                **extra,
-            )
+        for _race in range(MAX_DESTINATION_RACES):
+            try:
+                with PartBody(body) as stream:
+                    response = self._s3(
+                        job,
+                        self.dest_s3.put_object,
+                        f"writing {job.dest}",
+                        self._write_failure(job, "writing"),
+                        Bucket=request.dest_bucket,
+                        Key=request.dest_key,
+                        Body=stream if body else b"",
+                        ChecksumAlgorithm="SHA256",
+                        ChecksumSHA256=base64.b64encode(bytes.fromhex(digest.sha256)).decode(
+                            "ascii"
+                        ),
+                        Metadata=metadata,
+                        **destination_condition(dest_head),
+                        **extra,
+                    )
+                break
+            except Precondition:
+                # Written meanwhile: by our own attempt whose answer was lost, or another writer.
+                dest_head = self._head_dest(job)
+                if done := self._already_there(job, dest_head, marker, len(body), [digest]):
+                    return done
+        else:
+            raise UploadError(f"{job.dest} kept changing while it was written (another writer?)")
         dest = self._verify(job, len(body), digest)
         return CopyOutcome(
             status="copied",
@@ -277,8 +310,18 @@ class HttpCopier(CopierCore):
                 Key=request.dest_key,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": parts},
+                **destination_condition(dest_head),
             )
             completed = True
+        except Precondition:
+            # Written meanwhile: by a lost answer's first attempt, or another writer.
+            current = self._head_dest(job)
+            if there := self._already_there(job, current, marker, size, [digest, composite]):
+                return there
+            raise UploadError(
+                f"{job.dest} was written by someone else during the upload; the upload was "
+                "abandoned, rerun to copy it again"
+            ) from None
         finally:
             if not completed:
                 self._abort(job, upload_id)

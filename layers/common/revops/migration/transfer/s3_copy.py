@@ -9,7 +9,14 @@ from typing import Any, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from revops.migration.transfer.core import CopierCore, Job
+from revops.migration.transfer.core import (
+    MAX_DESTINATION_RACES,
+    CopierCore,
+    Job,
+    Precondition,
+    destination_condition,
+    same_version,
+)
 from revops.migration.transfer.errors import (
     ChecksumMismatchError,
     DownloadError,
@@ -29,7 +36,6 @@ from revops.migration.transfer.wire import (
     composite_digest,
     describe,
     error_code,
-    http_status,
     listed_head,
     s3_digest,
     stored_digest,
@@ -81,6 +87,25 @@ class S3Copier(CopierCore):
             ChecksumMode="ENABLED",
         )
 
+    def _copy_denied(self, job: Job, source: S3Source, exc: ClientError) -> NoReturn:
+        """A 403 on a server-side copy is `access_denied`, whichever side S3 refused.
+
+        The copy reads the source with the backup role's own permissions, so a
+        source we may list but not read fails here, not in the listing. A HEAD of the
+        source tells the operator which side to fix.
+        """
+        where = f"s3://{source.bucket}/{source.key}"
+        try:
+            self.source_s3.head_object(Bucket=source.bucket, Key=source.key)
+        except (ClientError, BotoCoreError):
+            raise SourceAccessDeniedError(
+                f"access denied reading {where} ({describe(exc)})"
+            ) from exc
+        raise SourceAccessDeniedError(
+            f"access denied copying {where} to {job.dest} ({describe(exc)}): the source "
+            "answers HEAD, so check s3:GetObject on it and s3:PutObject on the backup bucket"
+        ) from exc
+
     def _copy_s3_version(self, job: Job, source: S3Source, head: Mapping[str, Any]) -> CopyOutcome:
         """Copy the source version `head` describes (its ETag), or fail with SourceChangedError."""
         request = job.request
@@ -94,8 +119,11 @@ class S3Copier(CopierCore):
             )
         source_digest = s3_digest(head.get("ChecksumSHA256"), head.get("ChecksumType"), etag)
 
-        conditional = request.expect_new and size <= self.copy_object_limit
-        if not conditional and (done := self._unchanged(job, self._head_dest(job), marker, size)):
+        single = size <= self.copy_object_limit
+        # A record never tracked has no copy yet: skip the destination HEAD and write
+        # only if nothing is there. A copy a crash left behind then answers 412.
+        dest_head = None if request.expect_new and single else self._head_dest(job)
+        if done := self._unchanged(job, dest_head, marker, size):
             return done
 
         metadata = self._metadata(job, marker, size)
@@ -106,37 +134,49 @@ class S3Copier(CopierCore):
         def copy_failure(exc: ClientError | BotoCoreError) -> NoReturn:
             if isinstance(exc, ClientError):
                 code = error_code(exc)
-                if code == "PreconditionFailed" or http_status(exc) == 412:
+                if code in NOT_FOUND_CODES and code != "NoSuchBucket":
+                    raise SourceNotFoundError(f"{where} disappeared during the copy") from exc
+                if code in DENIED_CODES:
+                    self._copy_denied(job, source, exc)
+            self._write_failure(job, f"copying {where} to")(exc)
+
+        for _race in range(MAX_DESTINATION_RACES):
+            conditions = destination_condition(dest_head)
+            try:
+                if single:
+                    digest, version_id = self._copy_object(
+                        job, where, copy_source, etag, head, metadata, copy_failure, conditions
+                    )
+                else:
+                    digest, version_id = self._copy_parts(
+                        job,
+                        where,
+                        copy_source,
+                        etag,
+                        size,
+                        head,
+                        metadata,
+                        copy_failure,
+                        conditions,
+                    )
+                break
+            except Precondition as failed:
+                current = self._head_dest(job)
+                if same_version(current, dest_head):
+                    # The destination is as we found it: the source's ETag failed.
                     raise SourceChangedError(
                         f"{where} changed while it was being copied (ETag {etag} no longer "
                         "matches); the copy was not made"
-                    ) from exc
-                if code in NOT_FOUND_CODES and code != "NoSuchBucket":
-                    raise SourceNotFoundError(f"{where} disappeared during the copy") from exc
-            self._write_failure(job, f"copying {where} to")(exc)
-
-        if conditional:
-            try:
-                digest, version_id = self._copy_object(
-                    job, where, copy_source, etag, head, metadata, copy_failure, if_none_match=True
-                )
-            except SourceChangedError:
-                # 412: the source changed, or (If-None-Match) the object already exists.
-                existing = self._head_dest(job)
-                if existing is None:
-                    raise
-                if done := self._unchanged(job, existing, marker, size):
+                    ) from failed.__cause__
+                # Written meanwhile: by our own earlier attempt whose answer was lost,
+                # by a crashed run, or by another writer.
+                if done := self._unchanged(job, current, marker, size):
                     return done
-                digest, version_id = self._copy_object(
-                    job, where, copy_source, etag, head, metadata, copy_failure
-                )
-        elif size <= self.copy_object_limit:
-            digest, version_id = self._copy_object(
-                job, where, copy_source, etag, head, metadata, copy_failure
-            )
+                dest_head = current
         else:
-            digest, version_id = self._copy_parts(
-                job, where, copy_source, etag, size, head, metadata, copy_failure
+            raise UploadError(
+                f"{job.dest} kept changing while {where} was copied to it (another writer?); "
+                "the copy was not made"
             )
 
         if (
@@ -156,10 +196,10 @@ class S3Copier(CopierCore):
         ):
             # A single server-side CopyObject of the version we HEADed (CopySourceIfMatch)
             # is atomic: S3's own SHA-256 of the result is the verification, no HEAD needed.
-            dest_head: Mapping[str, Any] = {}
+            written: Mapping[str, Any] = {}
         else:
-            dest_head = self._verify(job, size, digest or source_digest)
-            digest = digest or stored_digest(dest_head)
+            written = self._verify(job, size, digest or source_digest)
+            digest = digest or stored_digest(written)
         if digest is None:
             raise UploadError(f"S3 reported no SHA-256 for {job.dest}")
         return CopyOutcome(
@@ -168,7 +208,7 @@ class S3Copier(CopierCore):
             sha256=digest.sha256,
             checksum_type=digest.checksum_type,
             dest_key=request.dest_key,
-            version_id=version_id or version_id_of(dest_head.get("VersionId")),
+            version_id=version_id or version_id_of(written.get("VersionId")),
             source_etag=marker,
             attempts=job.attempts,
         )
@@ -182,10 +222,8 @@ class S3Copier(CopierCore):
         head: Mapping[str, Any],
         metadata: dict[str, str],
         failure: Callable[[Any], NoReturn],
-        *,
-        if_none_match: bool = False,
+        conditions: dict[str, Any],
     ) -> tuple[Digest | None, str | None]:
-        conditions: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
         response = self._s3(
             job,
             self.dest_s3.copy_object,
@@ -216,6 +254,7 @@ class S3Copier(CopierCore):
         head: Mapping[str, Any],
         metadata: dict[str, str],
         failure: Callable[[Any], NoReturn],
+        conditions: dict[str, Any],
     ) -> tuple[Digest | None, str | None]:
         request = job.request
         part_size = max(self.copy_part_size, math.ceil(size / MAX_PARTS))
@@ -262,6 +301,7 @@ class S3Copier(CopierCore):
                 Key=request.dest_key,
                 UploadId=upload_id,
                 MultipartUpload={"Parts": parts},
+                **conditions,
             )
         except BaseException:
             self._abort(job, upload_id)
