@@ -62,7 +62,7 @@ def lost_responses(client: Any, operation: str, count: int = 1) -> Iterator[Lost
         state.lost += 1
         return AWSResponse(
             request.url, 500, {"Content-Type": "application/xml"}, _RawBody(_INTERNAL_ERROR)
-        )  # type: ignore[arg-type]
+        )
 
     client.meta.events.register_first(event, handler)
     try:
