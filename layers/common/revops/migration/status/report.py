@@ -1,0 +1,64 @@
+"""Every view at once (`--all`), and its export to the work bucket (`--export`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from revops.integrations.objects import DocumentStore
+from revops.migration.status.counts import (
+    _overview,
+    _scan_files,
+    error_summary,
+    recent_errors,
+    run_row,
+)
+from revops.migration.status.models import ReportOptions, StatusReport
+from revops.migration.status.readiness import _retention_days, assess_readiness
+from revops.store.migration import MigrationStore
+
+
+def _now_iso(now: datetime | None) -> str:
+    moment = now or datetime.now(UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def report(
+    store: MigrationStore,
+    options: ReportOptions | None = None,
+    *,
+    now: datetime | None = None,
+) -> StatusReport:
+    """Every view at once (`--all`), reading the file items once (one parallel scan)."""
+    options = options or ReportOptions()
+    tally = _scan_files(store, options.segments)
+    retained = list(store.all_runs())
+    errors = error_summary(store)
+    return StatusReport(
+        generated_at=_now_iso(now),
+        overview=_overview(tally.totals, run_row(retained[0]) if retained else None),
+        runs=[run_row(run) for run in retained[: options.runs_limit]],
+        accounts=tally.top(options.accounts_limit),
+        errors=errors,
+        recent_errors=recent_errors(store, options.errors_limit),
+        readiness=assess_readiness(
+            tally.totals,
+            errors,
+            retained,
+            max_unresolved_ratio=options.max_unresolved_ratio,
+            retention_days=_retention_days(store),
+        ),
+    )
+
+
+def export_report(
+    store: MigrationStore,
+    documents: DocumentStore,
+    options: ReportOptions | None = None,
+    *,
+    now: datetime | None = None,
+) -> str:
+    """Write the full report as JSON to `status/report-<timestamp>.json` (`--export FILE`)."""
+    moment = now or datetime.now(UTC)
+    full = report(store, options, now=moment)
+    key = f"status/report-{moment.astimezone(UTC):%Y%m%dT%H%M%SZ}.json"
+    return documents.put_json(key, full.model_dump(mode="json", by_alias=True))
