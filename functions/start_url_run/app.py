@@ -23,7 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         parse(StartPhaseTwoRequest, event),
         wiring.phase_two_defaults(settings),
         store,
-        lambda: status.readiness(store, max_unresolved_ratio=settings.max_unresolved_ratio),
+        lambda ratio: status.readiness(store, max_unresolved_ratio=ratio),
     )
     logger.info(
         "url run started", run_id=config.run_id, direction=config.direction, dry_run=config.dry_run

@@ -6,7 +6,9 @@ backup bucket (bytes and SHA-256), the tracking items, the errors and the run.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -184,7 +186,11 @@ def test_dry_run_plans_and_copies_nothing(seeded: Seeded) -> None:
         .read()
         .decode()
     )
-    assert len(plan_csv.strip().splitlines()) == len(pdfs) + 1
+    rows = list(csv.DictReader(io.StringIO(plan_csv)))
+    # Every record with its fate: the ones to copy, and the ones the filter leaves out.
+    assert len(rows) == len(seeded.docs)
+    assert sum(row["reason"] == "filtered" for row in rows) == len(seeded.docs) - len(pdfs)
+    assert all(row["destKey"] for row in rows if row["reason"] != "filtered")
 
 
 def test_single_account_backup_touches_only_that_account(seeded: Seeded) -> None:

@@ -52,14 +52,21 @@ class DocumentStore:
         """A file-like text writer that streams into S3 in parts (bounded memory)."""
         return TextObjectWriter(self.s3, self.bucket, key, content_type)
 
-    def get_json(self, key: str) -> Any:
+    def get_bytes(self, key: str) -> bytes:
         try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            body: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
             if code in ("NoSuchKey", "404"):
                 raise ObjectNotFoundError(f"s3://{self.bucket}/{key} does not exist") from exc
             raise UpstreamError(f"reading s3://{self.bucket}/{key}: {code}") from exc
+        return body
+
+    def get_text(self, key: str) -> str:
+        return self.get_bytes(key).decode("utf-8")
+
+    def get_json(self, key: str) -> Any:
+        body = self.get_bytes(key)
         try:
             return json.loads(body)
         except ValueError as exc:

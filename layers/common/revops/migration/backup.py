@@ -10,20 +10,22 @@ most files need one request each, the copy itself.
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from revops.errors import InvalidInputError
-from revops.integrations.objects import DocumentStore
+from revops.errors import InvalidInputError, failure_message
+from revops.integrations.objects import DocumentStore, ObjectNotFoundError
 from revops.migration import naming
 from revops.migration.listing import ListedObject, list_sources
 from revops.migration.models import (
     BackupConfig,
     BackupInput,
     ChunkCounts,
+    ChunkRef,
     ChunkRow,
     CopyChunkRequest,
     FinalizeRequest,
@@ -33,6 +35,7 @@ from revops.migration.models import (
 )
 from revops.migration.transfer import CopyOutcome, CopyRequest, FileCopier, TransferError
 from revops.migration.urls import InvalidSourceUrlError, S3Source, Source, parse_source_url
+from revops.observability import logger
 from revops.store.migration import ErrorItem, FileItem, MigrationStore, now_iso
 
 WRITE_BATCH = 25  # items per BatchWriteItem, DynamoDB's maximum
@@ -242,26 +245,32 @@ def finalize_run(
     totals = ChunkCounts()
     error_types: Counter[str] = Counter()
     failed_chunks = 0
+    reported: set[int] = set()
     for chunk in store.chunks(request.run_id):
         if chunk.status != "ok" or not chunk.counts:
             failed_chunks += 1
             error_types["chunk_failed"] += 1
             continue
+        reported.add(int(chunk.index or 0))
         for name in ChunkCounts.model_fields:
             setattr(totals, name, getattr(totals, name) + int(chunk.counts.get(name, 0)))
         for key, value in chunk.counts.items():
             if key.startswith("error:"):
                 error_types[key.removeprefix("error:")] += int(value)
+    dry_run = bool((run.config_snapshot or {}).get("dryRun"))
+    unaccounted = Unaccounted() if dry_run else _unaccounted(request, documents, store, reported)
+    if unaccounted.files:
+        error_types["unaccounted"] += unaccounted.files
     plan = PlanCounts.model_validate(run.plan) if run.plan else None
     if plan is not None:
         error_types.update(
             {k: v for k, v in {"filtered": plan.filtered, "too_large": plan.too_large}.items() if v}
         )
-    dry_run = bool((run.config_snapshot or {}).get("dryRun"))
     error_message = None
     if request.error:
         status = "failed"
-        error_message = f"{request.error.get('Error')}: {request.error.get('Cause', '')}"[:2000]
+        error_message = failure_message(request.error)
+        logger.error("run failed", run_id=request.run_id, error=request.error)
     elif totals.failed or failed_chunks or error_types:
         status = "completed_with_errors"
     else:
@@ -277,6 +286,13 @@ def finalize_run(
     run.bytes_copied = totals.bytes
     run.error_message = error_message
     store.save_run(run)
+    if unaccounted.files or unaccounted.unverified:
+        logger.warning(
+            "failed chunks left files unaccounted for",
+            run_id=run.run_id,
+            unaccounted=unaccounted.files,
+            unverified=unaccounted.unverified,
+        )
     summary = RunSummary(
         run_id=run.run_id,
         run_type=run.run_type,
@@ -290,9 +306,71 @@ def finalize_run(
         plan=plan,
         summary_key=f"backup/{run.run_id}/summary.json",
         error_message=error_message,
+        unaccounted_files=unaccounted.files,
+        unaccounted_by_reason=unaccounted.by_reason,
+        unverified_files=unaccounted.unverified,
+        unaccounted_key=unaccounted.key,
     )
     documents.put_json(summary.summary_key, summary.model_dump(by_alias=True))
     return summary
+
+
+@dataclass
+class Unaccounted:
+    """Files of chunks that never reported (the worker failed, or never ran)."""
+
+    files: int = (
+        0  # new, changed or retried files this run did not track: the next run picks them up
+    )
+    unverified: int = 0  # files with an earlier backup this run did not re-check (full mode)
+    by_reason: dict[str, int] = field(default_factory=dict)
+    key: str | None = None  # backup/<run>/unaccounted.csv: every such file
+
+
+def _unaccounted(
+    request: FinalizeRequest, documents: DocumentStore, store: MigrationStore, reported: set[int]
+) -> Unaccounted:
+    """Every file of a chunk that did not report, unless this run tracked it anyway.
+
+    A chunk that fails (its worker crashed, or the Map stopped before starting it)
+    leaves its files in no run's counts. Each one this run did not track is listed,
+    so the summary says how many, and which; the next incremental run selects them
+    again (they are new, changed or failed in the tracking), so its counts include them.
+    """
+    try:
+        refs = [
+            ChunkRef.model_validate(r)
+            for r in documents.get_json(f"backup/{request.run_id}/manifest.json")
+        ]
+    except ObjectNotFoundError:
+        return Unaccounted()  # a dry run, or a run that failed before its plan
+    missing = [ref for ref in refs if ref.index not in reported]
+    if not missing:
+        return Unaccounted()
+    result = Unaccounted()
+    by_reason: Counter[str] = Counter()
+    key = f"backup/{request.run_id}/unaccounted.csv"
+    with documents.open_text_writer(key, "text/csv") as out:
+        writer = csv.writer(out)
+        writer.writerow(["id", "reason", "accountId", "fileName", "url", "chunk"])
+        for ref in missing:
+            rows = [ChunkRow.model_validate(r) for r in documents.get_json(ref.key)]
+            tracked = {item.doclist_entry_id: item for item in store.files(row.id for row in rows)}
+            for row in rows:
+                item = tracked.get(row.id)
+                if item is not None and item.last_run_id == request.run_id:
+                    continue  # tracked by this run before the chunk failed
+                if row.reason == "refresh":
+                    result.unverified += 1
+                else:
+                    result.files += 1
+                    by_reason[row.reason] += 1
+                writer.writerow(
+                    [row.id, row.reason, row.account_id, row.file_name, row.url, ref.index]
+                )
+    result.by_reason = dict(by_reason)
+    result.key = key
+    return result
 
 
 def record_plan(store: MigrationStore, run_id: str, counts: PlanCounts) -> None:

@@ -27,8 +27,8 @@ from typing import Any, Literal, Protocol
 
 from botocore.exceptions import ClientError
 
-from revops.errors import InvalidInputError, RevopsError
-from revops.integrations.objects import DocumentStore
+from revops.errors import InvalidInputError, RevopsError, failure_message
+from revops.integrations.objects import DocumentStore, ObjectNotFoundError
 from revops.integrations.salesforce import COLLECTION_LIMIT, RecordResult, SalesforceGateway
 from revops.migration import naming
 from revops.migration.models import (
@@ -46,9 +46,12 @@ from revops.migration.models import (
     UrlChange,
 )
 from revops.migration.plan import check_mapping
-from revops.store.migration import FileItem, MigrationStore, now_iso
+from revops.migration.remedies import NO_BACKUP, describe_kind
+from revops.observability import logger
+from revops.store.migration import ErrorItem, FileItem, MigrationStore, now_iso
 from revops.validation import parse
 
+EXCLUDED_BY_POLICY = frozenset({"too_large", "filtered"})
 BULK_BATCH_SIZE = 10_000
 READ_BATCH_SIZE = 2_000  # Ids per `WHERE Id IN (...)` query: one 2,000-record page
 LOCKED = "UNABLE_TO_LOCK_ROW"
@@ -68,6 +71,7 @@ class PhaseTwoDefaults:
     batch_size: int
     bulk_threshold: int
     work_bucket: str
+    max_unresolved_ratio: float = 0.01
 
 
 # ---------------------------------------------------------------------- start
@@ -77,14 +81,24 @@ def start_run(
     request: StartPhaseTwoRequest,
     defaults: PhaseTwoDefaults,
     store: MigrationStore,
-    readiness: Callable[[], ReadinessLike],
+    readiness: Callable[[float], ReadinessLike],
 ) -> PhaseTwoConfig:
-    """Validate the input, check readiness (cutover), record the run as running."""
+    """Validate the input, check readiness (cutover), record the run as running.
+
+    A live cutover that is not ready stops here with `NotReadyError`; a dry run
+    records the same reasons (`wouldRefuse`) and goes on, so it reports everything
+    the live run would refuse.
+    """
     if request.direction == "cutover":
         cutover = parse(CutoverInput, request.input)
-        check = readiness()
-        if not check.ready:
-            raise NotReadyError("not ready for cutover: " + " ".join(check.reasons))
+        ratio = (
+            defaults.max_unresolved_ratio
+            if cutover.max_unresolved_ratio is None
+            else cutover.max_unresolved_ratio
+        )
+        check = readiness(ratio)
+        if not check.ready and not cutover.dry_run:
+            raise NotReadyError(refusal_message(check.reasons))
         config = PhaseTwoConfig(
             run_id=request.run_id,
             direction="cutover",
@@ -93,6 +107,8 @@ def start_run(
             batch_size=cutover.batch_size or defaults.batch_size,
             bulk_threshold=defaults.bulk_threshold,
             bucket=defaults.work_bucket,
+            max_unresolved_ratio=ratio,
+            would_refuse=[] if check.ready else list(check.reasons),
         )
     else:
         rollback = parse(RollbackInput, request.input)
@@ -116,6 +132,10 @@ def start_run(
         request.run_id, run_type, config.model_dump(by_alias=True), request.execution_arn
     )
     return config
+
+
+def refusal_message(reasons: Iterable[str]) -> str:
+    return "Not ready for cutover. " + " ".join(reasons)
 
 
 # ---------------------------------------------------------------------- plan
@@ -225,6 +245,9 @@ def plan_cutover(
     counts = PhaseTwoCounts()
     uncovered: list[str] = []
     errors = []
+    # A dry run's catch-up backup copied nothing; the live one would back these up first.
+    catch_up = _catch_up_plan(documents, config) if config.dry_run else {}
+    scanned_with_backup = 0
     for page in _pages(records):
         tracked = {item.doclist_entry_id: item for item in store.files([r["Id"] for r in page])}
         repairs: list[FileItem] = []
@@ -232,13 +255,27 @@ def plan_cutover(
             counts.scanned += 1
             record_id, current = str(record["Id"]), record.get(mapping.url_field)
             item = tracked.get(record_id)
+            planned = catch_up.get(record_id)
+            if planned is not None and (item is None or item.status != "backed_up"):
+                # Dry run: the live run's catch-up backup decides this record first.
+                if planned in EXCLUDED_BY_POLICY:
+                    counts.excluded += 1
+                else:
+                    counts.backed_up_first += 1
+                continue
             if item is None:
                 counts.not_backed_up += 1  # never seen by a backup: refuse below
                 if len(uncovered) < 20:
                     uncovered.append(record_id)
-            elif item.status != "backed_up" or not item.your_s3_url:
+                continue
+            if item.status == "excluded":
+                counts.excluded += 1  # decided by the backup policy: keeps its URL
+                continue
+            if item.status != "backed_up" or not item.your_s3_url:
                 counts.backup_failed += 1  # a known, recorded failure: left as it is
-            elif current == item.your_s3_url:
+                continue
+            scanned_with_backup += 1
+            if current == item.your_s3_url:
                 if item.migration_phase != 2:
                     repairs.append(item)
                     counts.repaired += 1
@@ -270,8 +307,13 @@ def plan_cutover(
     rollback_key = writer.close()
     if errors and not config.dry_run:
         store.save_errors(errors)
-    tracked_total = store.count_backed_up(config.account_id)
-    counts.deleted_in_salesforce = max(0, tracked_total - (counts.scanned - counts.not_backed_up))
+    # Tracked backups whose record Salesforce no longer has.
+    counts.deleted_in_salesforce = max(
+        0, store.count_backed_up(config.account_id) - scanned_with_backup
+    )
+    refusal = list(config.would_refuse)
+    if counts.not_backed_up:
+        refusal.append(describe_kind(NO_BACKUP, counts.not_backed_up, uncovered))
     plan = PhaseTwoPlan(
         run_id=config.run_id,
         direction="cutover",
@@ -283,14 +325,23 @@ def plan_cutover(
         changes_key=writer.changes_key,
         rollback_key=rollback_key,
         conflicts_key=writer.conflicts_key,
+        refusal=refusal,
     )
     store.record_plan(config.run_id, plan.model_dump(by_alias=True, exclude={"batches"}))
-    if counts.not_backed_up and not config.dry_run:
-        raise NotReadyError(
-            f"{counts.not_backed_up} current records have no backup "
-            f"(e.g. {', '.join(uncovered[:5])}); resolve their backup errors first"
-        )
+    if refusal and not config.dry_run:
+        raise NotReadyError(refusal_message(refusal))
     return plan
+
+
+def _catch_up_plan(documents: DocumentStore, config: PhaseTwoConfig) -> dict[str, str]:
+    """What the (dry-run) catch-up backup planned: record id -> reason (`new`, `too_large`...)."""
+    if not config.catch_up_run_id:
+        return {}
+    try:
+        text = documents.get_text(f"backup/{config.catch_up_run_id}/plan.csv")
+    except ObjectNotFoundError:
+        return {}
+    return {row["id"]: row["reason"] for row in csv.DictReader(text.splitlines())}
 
 
 def _rollback_candidates(
@@ -467,6 +518,14 @@ def update_batch(
         if attempt:
             counts.lock_retries += len(pending)
             sleep(min(30.0, 0.5 * 2**attempt))
+        # Right before writing, read the records again: one whose URL is no longer the
+        # planned one was edited since the plan, and is never overwritten.
+        pending, done = _recheck(pending, gateway, mapping, store, request, counts, errors)
+        if done:
+            _mark(store, list(store.files(done)), request.direction, request.run_id)
+        if not pending:
+            break
+        checked = time.monotonic()
         rows = [{"Id": c.id, mapping.url_field: c.to} for c in pending.values()]
         results: list[RecordResult] = []
         if request.mode == "bulk":
@@ -476,6 +535,8 @@ def update_batch(
                 results += gateway.update_collection(
                     mapping.sobject, rows[start : start + COLLECTION_LIMIT]
                 )
+        window = round((time.monotonic() - checked) * 1000)
+        counts.recheck_window_ms = max(counts.recheck_window_ms, window)
         done = [r.record_id for r in results if r.success]
         if done:
             tracked = list(store.files(done))
@@ -503,6 +564,49 @@ def update_batch(
     store.save_errors(errors)
     store.save_chunk(request.run_id, request.batch.index, counts.model_dump(by_alias=True))
     return counts
+
+
+def _recheck(
+    pending: dict[str, UrlChange],
+    gateway: SalesforceGateway,
+    mapping: DocMapping,
+    store: MigrationStore,
+    request: UpdateBatchRequest,
+    counts: UpdateCounts,
+    errors: list[ErrorItem],
+) -> tuple[dict[str, UrlChange], list[str]]:
+    """The changes still safe to write, and the records already holding their new URL.
+
+    Salesforce offers conditional writes (`If-Unmodified-Since`, `If-Match`) only on
+    sObject Rows, one record per call; sObject Collections and Bulk API 2.0 have none.
+    So each batch re-reads its records (one query per 500) just before writing, and
+    skips as a conflict any whose URL is no longer the one the plan saw. What stays
+    open is the time between that read and the write, which the counts report.
+    """
+    current = {
+        str(r["Id"]): r.get(mapping.url_field)
+        for r in gateway.records_by_id(mapping.sobject, list(pending), ["Id", mapping.url_field])
+    }
+    safe: dict[str, UrlChange] = {}
+    done: list[str] = []
+    for record_id, change in pending.items():
+        if record_id not in current:
+            why = "the record was deleted in Salesforce after the plan; nothing written"
+        elif current[record_id] == change.to:
+            counts.already_done += 1
+            done.append(record_id)
+            continue
+        elif current[record_id] == change.expected:
+            safe[record_id] = change
+            continue
+        else:
+            why = (
+                "the URL was changed in Salesforce after the plan; left as it is "
+                f"(now {current[record_id]!r})"
+            )
+        counts.conflicts += 1
+        errors.append(store.new_error(request.run_id, record_id, "conflict", why, change.expected))
+    return safe, done
 
 
 # ---------------------------------------------------------------------- validate
@@ -580,13 +684,16 @@ def finish_run(
     validation = run.validation or {}
     if request.error:
         status = "failed"
-        run.error_message = f"{request.error.get('Error')}: {request.error.get('Cause', '')}"[:2000]
+        run.error_message = failure_message(request.error)
+        logger.error("run failed", run_id=request.run_id, error=request.error)
     elif (
         totals.failed
         or failed_batches
         or totals.missing_objects
+        or totals.conflicts
         or plan_counts.get("conflicts")
         or validation.get("notHoldingNewUrl")
+        or plan.get("refusal")
     ):
         status = "completed_with_errors"
     else:
@@ -612,6 +719,9 @@ def finish_run(
         "errorMessage": run.error_message,
         "summaryKey": summary_key,
     }
+    if plan.get("refusal"):
+        # A dry run: what the live run would refuse, in the words it would use.
+        summary["wouldRefuse"] = refusal_message(plan["refusal"])
     documents.put_json(summary_key, summary)
     return summary
 

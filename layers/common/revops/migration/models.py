@@ -208,17 +208,29 @@ class RunSummary(ApiModel):
     plan: PlanCounts | None = None
     summary_key: str = Field(alias="summaryKey")
     error_message: str | None = Field(None, alias="errorMessage")
+    # files of failed chunks this run did not track (the next run selects them again)
+    unaccounted_files: int = Field(0, alias="unaccountedFiles")
+    unaccounted_by_reason: dict[str, int] = Field(default_factory=dict, alias="unaccountedByReason")
+    # files of failed chunks that keep an earlier backup, not re-checked this time
+    unverified_files: int = Field(0, alias="unverifiedFiles")
+    unaccounted_key: str | None = Field(None, alias="unaccountedKey")
 
 
 # ---------------------------------------------------------------------- phase 2
 
 
 class CutoverInput(ApiModel):
-    """FileCutover's input. `dryRun` defaults to true: only an explicit false writes."""
+    """FileCutover's input. `dryRun` defaults to true: only an explicit false writes.
+
+    `maxUnresolvedRatio` (0 to 1; default: the template's `MaxUnresolvedRatio`) is
+    the share of tracked files that may be without a backup when the cutover
+    starts; those records keep their original URLs.
+    """
 
     dry_run: bool = Field(True, alias="dryRun")
     account_id: str | None = Field(None, alias="accountId")
     batch_size: int | None = Field(None, alias="batchSize", ge=1, le=200)
+    max_unresolved_ratio: float | None = Field(None, alias="maxUnresolvedRatio", ge=0, le=1)
 
     @field_validator("account_id")
     @classmethod
@@ -260,6 +272,13 @@ class PhaseTwoConfig(ApiModel):
     bucket: str
     source_run_id: str | None = Field(None, alias="sourceRunId")
     record_ids: list[str] | None = Field(None, alias="recordIds")
+    # cutover: the readiness threshold the run used (input or template default)
+    max_unresolved_ratio: float | None = Field(None, alias="maxUnresolvedRatio")
+    # a dry run's readiness refusals, which the live run would stop on at its start
+    would_refuse: list[str] = Field(default_factory=list, alias="wouldRefuse")
+    # the nested catch-up FileBackup (set by the workflow after it ran)
+    catch_up_run_id: str | None = Field(None, alias="catchUpRunId")
+    catch_up_status: str | None = Field(None, alias="catchUpStatus")
 
 
 class StartPhaseTwoRequest(ApiModel):
@@ -292,6 +311,9 @@ class PhaseTwoCounts(ApiModel):
     conflicts: int = 0
     not_backed_up: int = Field(0, alias="notBackedUp")
     backup_failed: int = Field(0, alias="backupFailed")
+    excluded: int = 0  # left out by the backup policy: keep their original URLs
+    # dry run: not tracked yet, but the live run's catch-up backup would copy them first
+    backed_up_first: int = Field(0, alias="backedUpFirst")
     deleted_in_salesforce: int = Field(0, alias="deletedInSalesforce")
 
 
@@ -306,6 +328,8 @@ class PhaseTwoPlan(ApiModel):
     changes_key: str = Field(alias="changesKey")
     rollback_key: str | None = Field(None, alias="rollbackKey")
     conflicts_key: str | None = Field(None, alias="conflictsKey")
+    # why the live run refuses (a dry run reports it and goes on; a live run stops)
+    refusal: list[str] = Field(default_factory=list)
 
 
 class UpdateBatchRequest(ApiModel):
@@ -322,6 +346,13 @@ class UpdateCounts(ApiModel):
     failed: int = 0
     lock_retries: int = Field(0, alias="lockRetries")
     missing_objects: int = Field(0, alias="missingObjects")
+    # changed in Salesforce since the plan (re-read right before the write): not written
+    conflicts: int = 0
+    # already holding the new URL when re-read (a rerun): only the tracking is repaired
+    already_done: int = Field(0, alias="alreadyDone")
+    # the longest time from a batch's re-read to its write's answer: how long a user's
+    # edit could still be overwritten (Salesforce offers no conditional batch write)
+    recheck_window_ms: int = Field(0, alias="recheckWindowMs")
 
 
 class FinishPhaseTwoRequest(ApiModel):

@@ -11,8 +11,14 @@ Incremental mode selects a record when it is
 - **new**: never tracked;
 - **changed**: its `SystemModstamp`/`LastModifiedDate` is newer than the tracked
   one, or its URL differs from the tracked original URL;
-- **retry**: its last attempt failed.
-Everything else is `unchanged`. (The old script skipped every Id it had ever
+- **retry**: its last attempt failed, or the policy excluded it before.
+Everything else is `unchanged`.
+
+A record the run's policy leaves out (`allowedExtensions`, `File_Size__c` over
+`maxFileSizeMb`) and that has no backup yet is tracked as `excluded` with its
+reason, so phase 2 counts it as decided (it keeps its original URL), not as a
+record with no backup. A record that already has a backup keeps it. The plan CSV
+lists excluded records too, with the policy as their reason. (The old script skipped every Id it had ever
 seen, so a changed file was never backed up again.) Full mode selects every
 record; the copy worker still skips objects whose source has not changed.
 """
@@ -38,7 +44,7 @@ from revops.migration.models import (
     DocMapping,
     PlanCounts,
 )
-from revops.store.migration import ErrorItem, FileItem, MigrationStore
+from revops.store.migration import ErrorItem, FileItem, MigrationStore, now_iso
 
 SAMPLE_SIZE = 20
 PLAN_COLUMNS = ["id", "reason", "accountId", "fileName", "size", "url", "destKey"]
@@ -179,6 +185,31 @@ def assign_keys(
     return keys
 
 
+def excluded_item(
+    store: MigrationStore, candidate: Candidate, policy: str, why: str, run_id: str
+) -> FileItem:
+    """The tracking item of a record the backup policy leaves out."""
+    stamp = now_iso()
+    return store.new_file_item(
+        candidate.record_id,
+        account_id=candidate.account_id,
+        account_name=candidate.account_name,
+        original_url=candidate.url,
+        file_name=candidate.file_name,
+        file_size_bytes=candidate.size,
+        last_modified_sf=iso(candidate.last_modified),
+        system_modstamp_sf=iso(candidate.system_modstamp),
+        status="excluded",
+        last_error_type=policy,
+        exclusion_reason=why,
+        last_run_id=run_id,
+        created_date=stamp,
+        updated_date=stamp,
+        migration_phase=1,
+        salesforce_updated=False,
+    )
+
+
 @dataclass
 class ChunkWriter:
     documents: DocumentStore
@@ -253,6 +284,30 @@ def plan_backup(
             store.save_errors(errors)
             errors.clear()
 
+    excluded: list[FileItem] = []
+
+    def exclude(candidate: Candidate, known: FileItem | None, policy: str, why: str) -> None:
+        """Left out by the run's policy: an error for the record, and, unless it already
+        has a backup (kept as it is), a tracking item saying so."""
+        csv_writer.writerow(
+            [
+                candidate.record_id,
+                policy,
+                candidate.account_id,
+                candidate.file_name,
+                candidate.size,
+                candidate.url,
+                "",
+            ]
+        )
+        record_error(candidate.record_id, policy, why, candidate.url)
+        if config.dry_run or (known is not None and known.status == "backed_up"):
+            return
+        excluded.append(excluded_item(store, candidate, policy, why, config.run_id))
+        if len(excluded) >= 500:
+            store.save_files(excluded)
+            excluded.clear()
+
     for group in _by_account(records, mapping):
         tracked = {
             item.doclist_entry_id: item for item in store.files_in_account(group[0].account_id)
@@ -272,20 +327,20 @@ def plan_backup(
             ext = naming.extension(candidate.file_name)
             if config.allowed_extensions is not None and ext not in config.allowed_extensions:
                 counts.filtered += 1
-                record_error(
-                    candidate.record_id,
+                exclude(
+                    candidate,
+                    tracked.get(candidate.record_id),
                     "filtered",
                     f"extension {ext or '(none)'} is not in {config.allowed_extensions}",
-                    candidate.url,
                 )
                 continue
             if candidate.size is not None and candidate.size > max_bytes:
                 counts.too_large += 1
-                record_error(
-                    candidate.record_id,
+                exclude(
+                    candidate,
+                    tracked.get(candidate.record_id),
                     "too_large",
                     f"{candidate.size} bytes is over maxFileSizeMb={config.max_file_size_mb}",
-                    candidate.url,
                 )
                 continue
             row = ChunkRow(
@@ -314,6 +369,8 @@ def plan_backup(
     plan_file.close()
     if errors:
         store.save_errors(errors)
+    if excluded:
+        store.save_files(excluded)
     manifest_key = documents.put_json(
         f"{prefix}/manifest.json", [ref.model_dump(by_alias=True) for ref in writer.refs]
     )

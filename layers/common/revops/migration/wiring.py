@@ -49,6 +49,7 @@ def phase_two_defaults(settings: MigrationSettings) -> PhaseTwoDefaults:
         batch_size=settings.cutover_batch_size,
         bulk_threshold=settings.cutover_bulk_threshold,
         work_bucket=settings.work_bucket,
+        max_unresolved_ratio=settings.max_unresolved_ratio,
     )
 
 

@@ -2,7 +2,7 @@
 
 | seed table        | item                         | keys                                            |
 |-------------------|------------------------------|-------------------------------------------------|
-| file_migrations   | `FileItem`, one per record   | `FILE#<recordId>` / `FILE`; gsi1 `ACCOUNT#<id>`; gsi2 `PHASE#<n>` |
+| file_migrations   | `FileItem`, one per record   | `FILE#<recordId>` / `FILE`; gsi1 `ACCOUNT#<id>`; gsi2 `PHASE#<n>`, `FAILED` or `EXCLUDED` |
 | migration_runs    | `RunItem`, one per run       | `RUN#<runId>` / `RUN`; gsi1 `RUNS` by start time |
 | migration_errors  | `ErrorItem`, one per failure | `RUN#<runId>` / `ERROR#<recordId>`; gsi1 `ERRORS` by time; gsi2 `ERRTYPE#<type>` |
 | (new)             | `ChunkItem`, one per chunk   | `RUN#<runId>` / `CHUNK#<index>`                  |
@@ -55,8 +55,9 @@ class FileItem(TrackingModel):
     system_modstamp_sf = UnicodeAttribute(null=True)
     migration_phase = NumberAttribute(default=1)
     salesforce_updated = BooleanAttribute(default=False)
-    status = UnicodeAttribute(default="backed_up")  # backed_up | failed
-    last_error_type = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(default="backed_up")  # backed_up | failed | excluded
+    last_error_type = UnicodeAttribute(null=True)  # for excluded: the policy (too_large, filtered)
+    exclusion_reason = UnicodeAttribute(null=True)  # why the backup policy leaves it out
     last_run_id = UnicodeAttribute(null=True)
     created_date = UnicodeAttribute(null=True)
     updated_date = UnicodeAttribute(null=True)
@@ -118,6 +119,14 @@ def run_pk(run_id: str) -> str:
     return f"RUN#{run_id}"
 
 
+def file_state(item: FileItem) -> str:
+    """A file's gsi2 key: `PHASE#<n>` with a backup, `EXCLUDED` when the backup policy
+    leaves it out (decided, not missing), `FAILED` when its backup failed."""
+    if item.status == "backed_up":
+        return f"PHASE#{item.migration_phase}"
+    return "EXCLUDED" if item.status == "excluded" else "FAILED"
+
+
 def account_gsi(account_id: str | None) -> str:
     return f"ACCOUNT#{account_id or '-'}"
 
@@ -167,7 +176,7 @@ class MigrationStore:
     def index_file(item: FileItem) -> None:
         item.gsi1pk = account_gsi(item.account_id)
         item.gsi1sk = f"FILE#{item.doclist_entry_id}"
-        item.gsi2pk = f"PHASE#{item.migration_phase}" if item.status == "backed_up" else "FAILED"
+        item.gsi2pk = file_state(item)
         item.gsi2sk = item.doclist_entry_id
 
     def save_files(self, items: Iterable[FileItem]) -> int:

@@ -21,19 +21,28 @@ from revops.migration.status.models import (
 )
 from revops.store.migration import FileItem, MigrationStore, RunItem
 
+SAMPLE_IDS = 20  # record ids kept per error type, for messages and the page
+
 
 @dataclass
 class FileCounts:
+    """Tracked files by state. `total` counts the files phase 2 is about: excluded
+    files (left out by the backup policy, keeping their URLs) are counted apart."""
+
     backup_only: int = 0
     migrated: int = 0
     failed: int = 0
     bytes: int = 0
+    excluded: int = 0
 
     @property
     def total(self) -> int:
         return self.backup_only + self.migrated + self.failed
 
     def add(self, item: FileItem) -> None:
+        if item.status == "excluded":
+            self.excluded += 1
+            return
         if item.status != "backed_up":
             self.failed += 1
             return
@@ -48,6 +57,7 @@ class FileCounts:
         self.migrated += other.migrated
         self.failed += other.failed
         self.bytes += other.bytes
+        self.excluded += other.excluded
 
 
 @dataclass
@@ -84,6 +94,7 @@ class _Tally:
                 backup_only=counts.backup_only,
                 migrated=counts.migrated,
                 failed=counts.failed,
+                excluded=counts.excluded,
             )
             for account_id, counts in ranked[:limit]
         ]
@@ -91,7 +102,10 @@ class _Tally:
 
 def file_counts(store: MigrationStore) -> FileCounts:
     """Phase and failure counts from gsi2 alone: sizes for `PHASE#1`/`PHASE#2`, a COUNT for `FAILED`."""
-    counts = FileCounts(failed=store.count_files_in_state("FAILED"))
+    counts = FileCounts(
+        failed=store.count_files_in_state("FAILED"),
+        excluded=store.count_files_in_state("EXCLUDED"),
+    )
     for phase in (1, 2):
         files = 0
         for item in store.file_sizes_in_state(f"PHASE#{phase}"):
@@ -159,6 +173,7 @@ def _overview(counts: FileCounts, last_run: RunRow | None) -> Overview:
         backup_only=counts.backup_only,
         fully_migrated=counts.migrated,
         failed=counts.failed,
+        excluded=counts.excluded,
         success_rate=round(100 * (counts.backup_only + counts.migrated) / total, 2)
         if total
         else None,
@@ -194,7 +209,8 @@ def error_summary(store: MigrationStore) -> ErrorSummary:
     """Retained errors by type, and how many records are still without a backup (`--errors`).
 
     A record is unresolved when its file item is `failed`, or when it has errors
-    but was never tracked (the plan skipped it: `filtered`, `too_large`, ...).
+    but was never tracked. Records the backup policy excludes are tracked as
+    `excluded`: decided, so not unresolved.
     Errors older than the retention period have expired; failed files never do,
     so they are counted from gsi2 `FAILED` whatever their errors' age.
     """
@@ -210,10 +226,16 @@ def error_summary(store: MigrationStore) -> ErrorSummary:
     failed = {item.doclist_entry_id: item.last_error_type for item in store.failed_file_facts()}
     untracked = store.untracked_ids(r for r in latest if r not in failed)
     unresolved: Counter[str] = Counter()
+    samples: dict[str, list[str]] = defaultdict(list)
+
+    def note(record_id: str, error_type: str) -> None:
+        unresolved[error_type] += 1
+        samples[error_type].append(record_id)
+
     for record_id, error_type in failed.items():
-        unresolved[error_type or latest.get(record_id) or "unknown"] += 1
+        note(record_id, error_type or latest.get(record_id) or "unknown")
     for record_id in untracked:
-        unresolved[latest[record_id]] += 1
+        note(record_id, latest[record_id])
 
     types = set(counts) | set(unresolved)
     rows = [
@@ -227,6 +249,7 @@ def error_summary(store: MigrationStore) -> ErrorSummary:
         untracked_records=len(untracked),
         unresolved_records=len(failed) + len(untracked),
         by_type=rows,
+        unresolved_sample={kind: sorted(ids)[:SAMPLE_IDS] for kind, ids in samples.items()},
     )
 
 

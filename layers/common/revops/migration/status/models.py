@@ -85,6 +85,7 @@ class Overview(StatusModel):
     backup_only: int  # phase 1, backed up
     fully_migrated: int  # phase 2
     failed: int  # no backup
+    excluded: int = 0  # left out by the backup policy: decided, keep their original URLs
     success_rate: float | None  # % of tracked files with a backup; None before any
     bytes_backed_up: int
     last_run: RunRow | None = None
@@ -98,6 +99,7 @@ class AccountRow(StatusModel):
     backup_only: int
     migrated: int
     failed: int
+    excluded: int = 0
 
 
 class ErrorTypeRow(StatusModel):
@@ -113,6 +115,8 @@ class ErrorSummary(StatusModel):
     untracked_records: int  # errors for records never tracked (e.g. filtered, too large)
     unresolved_records: int  # failed_files + untracked_records
     by_type: list[ErrorTypeRow]
+    # error type -> the first unresolved record ids (sorted), to name them in refusals
+    unresolved_sample: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class ErrorRow(StatusModel):
@@ -137,6 +141,9 @@ class Readiness(StatusModel):
     unresolved_records: int
     unresolved_ratio: float
     max_unresolved_ratio: float
+    excluded_records: int = 0  # left out by the backup policy: keep their original URLs
+    unresolved_by_type: dict[str, int] = Field(default_factory=dict)
+    unresolved_sample: dict[str, list[str]] = Field(default_factory=dict)
     running_runs: list[str]
     last_completed_backup: RunRow | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from revops.migration.remedies import describe_kinds, plural
 from revops.migration.status.counts import FileCounts, error_summary, file_counts, run_row
 from revops.migration.status.models import (
     COMPLETED,
@@ -16,10 +17,6 @@ from revops.store.migration import MigrationStore, RunItem
 
 def _is_backup(run: RunItem) -> bool:
     return run.run_type.startswith("backup") and "dry_run" not in run.run_type
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def assess_readiness(
@@ -48,16 +45,21 @@ def assess_readiness(
         reasons.append(f"No backup run has completed{kept}: run a full backup before phase 2.")
     if total == 0:
         reasons.append("No files are tracked yet, so there is nothing to migrate.")
+    by_type = {row.error_type: row.unresolved for row in errors.by_type if row.unresolved}
     if ratio > max_unresolved_ratio:
         parts = []
         if errors.failed_files:
-            parts.append(f"{_count(errors.failed_files, 'tracked file')} failed to back up")
+            parts.append(f"{plural(errors.failed_files, 'tracked file')} failed to back up")
         if errors.untracked_records:
-            parts.append(f"{_count(errors.untracked_records, 'record')} with errors never tracked")
+            parts.append(f"{plural(errors.untracked_records, 'record')} with errors never tracked")
         reasons.append(
-            f"{_count(unresolved, 'record')} without a backup ({'; '.join(parts)}): "
-            f"{100 * ratio:.2f}% of {_count(total, 'tracked file')}, above the "
-            f"{100 * max_unresolved_ratio:.2f}% allowed. Fix them and run an incremental backup."
+            f"{plural(unresolved, 'record')} without a backup ({'; '.join(parts)}): "
+            f"{100 * ratio:.2f}% of {plural(total, 'tracked file')}, above the "
+            f"{100 * max_unresolved_ratio:.2f}% allowed (maxUnresolvedRatio "
+            f"{max_unresolved_ratio:g}). "
+            + " ".join(describe_kinds(by_type, errors.unresolved_sample))
+            + " Or start the cutover with a higher maxUnresolvedRatio: records without a "
+            "backup keep their original URLs."
         )
     if running:
         names = ", ".join(
@@ -81,6 +83,9 @@ def assess_readiness(
         unresolved_records=unresolved,
         unresolved_ratio=round(ratio, 6),
         max_unresolved_ratio=max_unresolved_ratio,
+        excluded_records=counts.excluded,
+        unresolved_by_type=by_type,
+        unresolved_sample=errors.unresolved_sample,
         running_runs=[run.run_id for run in running],
         last_completed_backup=run_row(last_backup) if last_backup else None,
     )
