@@ -156,6 +156,18 @@ def run_file_backup(ctx: DemoContext) -> StepResult:
             "Account__c": next(v for k, v in ctx.org_ids.items() if k.startswith("acct-")),
         },
     )
+    # ... and someone attaches a 6 GB site video, over MaxFileSizeMb: the backup leaves it
+    # out, tracked as excluded (it keeps its original URL and never blocks the cutover).
+    stack.org.insert(
+        "DocListEntry__c",
+        {
+            "Name": "Site survey video",
+            "Document__c": f"s3://{source}/late/Site survey (4K).mov",
+            "File_Name__c": "Site survey (4K).mov",
+            "File_Size__c": 6 * 1024**3,
+            "Account__c": next(v for k, v in ctx.org_ids.items() if k.startswith("acct-")),
+        },
+    )
     incremental = stack.run(
         "FileBackupStateMachine", {"mode": "incremental"}, name="demo-incremental-backup"
     )
@@ -178,7 +190,8 @@ def _url_lines(label: str, summary: dict[str, Any]) -> list[str]:
         f"[{label}] {summary['runType']}: {summary['status']}",
         f"planned {counts.get('planned', 0)} of {counts.get('scanned', 0)} records; "
         f"already done {counts.get('alreadyDone', 0)}, conflicts {counts.get('conflicts', 0)}, "
-        f"without backup {counts.get('notBackedUp', 0)}",
+        f"without backup {counts.get('notBackedUp', 0)}, excluded by policy "
+        f"{counts.get('excluded', 0)}",
         f"updated {updates.get('updated', 0)}, failed {updates.get('failed', 0)}; "
         f"validated {validation.get('holdingNewUrl', 0)}/{validation.get('checked', 0)}",
     ]
@@ -221,13 +234,24 @@ def run_cutover_and_rollback(ctx: DemoContext) -> StepResult:
     started = time.monotonic()
     stack = ctx.stack
     lines: list[str] = []
-    refused = stack.run("FileCutoverStateMachine", {"dryRun": True}, name="demo-cutover-refused")
+    # The dry run reports what the live run refuses, in the same words; the live run stops.
+    preview = stack.run("FileCutoverStateMachine", {"dryRun": True}, name="demo-cutover-preview")
+    refused = stack.run("FileCutoverStateMachine", {"dryRun": False}, name="demo-cutover-refused")
+    would = (preview.output or {}).get("wouldRefuse")
+    lines.append(
+        f"[cutover-dry-run] {preview.status}: "
+        + ("would refuse, as the live run does" if would else "would not refuse")
+    )
     lines.append(
         f"[cutover-refused] {refused.status}: {refused.error}: {_error_message(refused.cause)}"
     )
     write_json(
         ctx.out / "migration" / "cutover-refused.json",
-        {"error": refused.error, "message": _error_message(refused.cause)},
+        {
+            "error": refused.error,
+            "message": _error_message(refused.cause),
+            "dryRunWouldRefuse": would,
+        },
     )
     lines += [f"operator: {line}" for line in fix_broken_records(ctx)]
     again = stack.run(
@@ -243,7 +267,7 @@ def run_cutover_and_rollback(ctx: DemoContext) -> StepResult:
         "cutover": ("FileCutoverStateMachine", {"dryRun": False}),
         "rollback-dry-run": ("FileRollbackStateMachine", {"dryRun": True}),
     }
-    ok = refused.error == "NotReadyError"
+    ok = refused.error == "NotReadyError" and would == _error_message(refused.cause)
     for label, (machine, payload) in runs.items():
         result = stack.run(machine, payload, name=f"demo-{label}", timeout=300)
         write_json(
@@ -257,6 +281,12 @@ def run_cutover_and_rollback(ctx: DemoContext) -> StepResult:
             lines.append(
                 f"[{label}] {result.status}: {result.error}: {_error_message(result.cause)}"
             )
+    # Every object in the backup bucket is tracked or reported.
+    reconciled = stack.run("FileReconcileStateMachine", {}, name="demo-reconcile", timeout=300)
+    write_json(ctx.out / "migration" / "reconcile.json", reconciled.output or reconciled.cause)
+    ok = ok and reconciled.succeeded and (reconciled.output or {}).get("orphans") == 0
+    if reconciled.output:
+        lines.append(f"[reconcile] {reconciled.output['message']}")
     # Leave the demo org migrated (the rollback above was a dry run), and show the page.
     dashboards = stack.physical_name("DashboardsBucket")
     s3 = stack.client("s3")
@@ -265,7 +295,10 @@ def run_cutover_and_rollback(ctx: DemoContext) -> StepResult:
         target = ctx.out / key
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
-    lines.append("-> out/migration/cutover*.json, rollback-dry-run.json, status.html, status.json")
+    lines.append(
+        "-> out/migration/cutover*.json, rollback-dry-run.json, reconcile.json, status.html, "
+        "status.json"
+    )
     return StepResult(
         "FileCutover / FileRollback",
         "SUCCEEDED" if ok else "FAILED",

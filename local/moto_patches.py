@@ -32,7 +32,8 @@ that fails if a moto upgrade changes the behaviour underneath it:
    moto's `UpdateItem` first stores a key-only item and then applies the
    expression to it in place, so a query from another thread (a workflow
    running beside an API call) can read an item with no attributes. Requests
-   are served one at a time, as one item's requests are in AWS.
+   are served one at a time, as one item's requests are in AWS. BatchWriteItem
+   also refuses more than 25 requests, as DynamoDB does (moto takes any number).
 7. `tolerated_failures`: a Distributed Map fails
    (`States.ExceedToleratedFailureThreshold`) when its failed items exceed
    `ToleratedFailureCount(Path)` or `ToleratedFailurePercentage(Path)`, or when
@@ -461,18 +462,28 @@ _DYNAMODB_LOCK = threading.RLock()
 
 
 def atomic_dynamodb() -> None:
+    from moto.dynamodb.exceptions import MockValidationException
     from moto.dynamodb.responses import DynamoHandler
 
     original = DynamoHandler.call_action
     if getattr(original, "_revops_patched", False):
         return
+    original_batch_write = DynamoHandler.batch_write_item
 
     def call_action(self: Any) -> Any:
         with _DYNAMODB_LOCK:
             return original(self)
 
+    def batch_write_item(self: Any) -> Any:
+        # DynamoDB takes at most 25 put or delete requests per BatchWriteItem.
+        requests = sum(len(r) for r in self.body.get("RequestItems", {}).values())
+        if requests > 25:
+            raise MockValidationException("Too many items requested for the BatchWriteItem call")
+        return original_batch_write(self)
+
     call_action._revops_patched = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    DynamoHandler.batch_write_item = batch_write_item  # type: ignore[method-assign]
 
 
 # ------------------------------------------------------------------- 7. tolerated failures

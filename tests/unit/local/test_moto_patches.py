@@ -383,6 +383,25 @@ def test_a_reader_never_sees_an_item_half_created_by_update_item(
     assert seen == [{"pk": {"S": "row"}, "agent_name": {"S": "Ava"}}]
 
 
+def test_batch_write_item_takes_at_most_25_requests(aws: None) -> None:
+    ddb = boto3.client("dynamodb")
+    ddb.create_table(
+        TableName="patch-batch",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def puts(count: int) -> dict[str, Any]:
+        return {
+            "patch-batch": [{"PutRequest": {"Item": {"pk": {"S": str(i)}}}} for i in range(count)]
+        }
+
+    ddb.batch_write_item(RequestItems=puts(25))
+    with pytest.raises(ddb.exceptions.ClientError, match="Too many items"):
+        ddb.batch_write_item(RequestItems=puts(26))
+
+
 # --------------------------------------------------------------- 7. tolerated failures
 
 

@@ -148,6 +148,17 @@ class Readiness(StatusModel):
     last_completed_backup: RunRow | None = None
 
 
+class ReconcileRow(StatusModel):
+    """The latest reconciliation of the backup bucket against the tracking."""
+
+    run_id: str
+    finished: str | None
+    objects: int
+    orphans: int  # found by that run
+    deleted: int
+    orphans_key: str | None = None
+
+
 class StatusReport(StatusModel):
     generated_at: str
     overview: Overview
@@ -156,6 +167,7 @@ class StatusReport(StatusModel):
     errors: ErrorSummary
     recent_errors: list[ErrorRow]
     readiness: Readiness
+    reconcile: ReconcileRow | None = None  # None until FileReconcile has run
 
 
 class ReportOptions(StatusModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from revops.integrations.objects import DocumentStore
@@ -12,9 +13,9 @@ from revops.migration.status.counts import (
     recent_errors,
     run_row,
 )
-from revops.migration.status.models import ReportOptions, StatusReport
+from revops.migration.status.models import ReconcileRow, ReportOptions, StatusReport
 from revops.migration.status.readiness import _retention_days, assess_readiness
-from revops.store.migration import MigrationStore
+from revops.store.migration import MigrationStore, RunItem
 
 
 def _now_iso(now: datetime | None) -> str:
@@ -47,7 +48,24 @@ def report(
             max_unresolved_ratio=options.max_unresolved_ratio,
             retention_days=_retention_days(store),
         ),
+        reconcile=latest_reconcile(retained),
     )
+
+
+def latest_reconcile(retained: Iterable[RunItem]) -> ReconcileRow | None:
+    """The newest finished FileReconcile run among the retained runs (newest first)."""
+    for run in retained:
+        if run.run_type.startswith("reconcile") and run.status != "running":
+            plan = run.plan or {}
+            return ReconcileRow(
+                run_id=run.run_id,
+                finished=run.end_time,
+                objects=int(plan.get("objects", 0)),
+                orphans=int(plan.get("orphans", 0)),
+                deleted=int(plan.get("deleted", 0)),
+                orphans_key=plan.get("orphansKey"),
+            )
+    return None
 
 
 def export_report(
