@@ -52,6 +52,8 @@ def _measure(stack: LocalStack, machine: str, payload: dict[str, Any], name: str
         "salesforceCalls": calls,
         "recordsPerCall": round(updated / calls, 1) if calls else None,
         "mode": result.output["plan"].get("mode"),
+        # re-read to write: how long a user's edit could still be overwritten
+        "recheckWindowMs": result.output["updates"].get("recheckWindowMs"),
         "seconds": round(time.monotonic() - started, 1),
     }
 

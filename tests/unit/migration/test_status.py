@@ -347,6 +347,7 @@ def test_export_writes_the_full_report_as_json_to_the_work_bucket(
     body = json.loads(s3().get_object(Bucket=WORK_BUCKET, Key=key)["Body"].read())
     assert set(body) == {
         "generatedAt",
+        "reconcile",
         "overview",
         "runs",
         "accounts",
