@@ -8,8 +8,10 @@
   a string on a number...) with INVALID_QUERY_FILTER_OPERATOR, with the same
   messages and `ERROR at Row:Column` pointers Salesforce gives.
 * Text comparisons are case-insensitive; `!=` and `NOT IN` also match nulls;
-  an empty string means null. Date literals (`LAST_N_WEEKS:6`) are day ranges
-  relative to the org clock, and work on dateTime fields by their UTC day.
+  an empty string means null. Date literals (`LAST_N_WEEKS:6`) are ranges of
+  the running user's local days (time zone and locale: `dates.UserClock`); on a
+  dateTime field they cover those days' UTC instants. Date functions read a
+  dateTime in UTC, or on the user's wall clock inside `convertTimezone()`.
 * ORDER BY sorts nulls first ascending and last descending unless told.
 * Aggregate queries return `AggregateResult` rows keyed by alias, by field
   name for grouped fields, and `expr0`, `expr1`... for unaliased functions.
@@ -22,8 +24,7 @@ errors), `soql_eval` (running it: `run_compiled`, `QueryResult`).
 
 from __future__ import annotations
 
-from datetime import date
-
+from local.salesforce.dates import UserClock
 from local.salesforce.soql_compiler import compile_query
 from local.salesforce.soql_eval import QueryResult, record_attributes, run_compiled
 from local.salesforce.store import Store
@@ -31,7 +32,10 @@ from local.salesforce.store import Store
 __all__ = ["QueryResult", "compile_query", "execute", "record_attributes", "run_compiled"]
 
 
-def execute(store: Store, soql: str, *, today: date, include_deleted: bool = False) -> QueryResult:
-    """Run a SOQL statement as `GET /query` (or `/queryAll`) would."""
-    compiled = compile_query(store, soql, today)
+def execute(
+    store: Store, soql: str, *, clock: UserClock, include_deleted: bool = False
+) -> QueryResult:
+    """Run a SOQL statement as `GET /query` (or `/queryAll`) would, for the user whose
+    clock is `clock` (its time zone and locale give date literals their days)."""
+    compiled = compile_query(store, soql, clock)
     return run_compiled(store, compiled, include_deleted=include_deleted)

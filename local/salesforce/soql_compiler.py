@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import datetime
 from typing import Any
 
-from local.salesforce.dates import date_literal_range, date_of
+from local.salesforce.dates import UserClock, date_literal_range, to_utc
 from local.salesforce.errors import SalesforceApiError
 from local.salesforce.schema import NUMBER_TYPES, TEXT_TYPES, FieldDef, normalize_id
 from local.salesforce.soql_eval import norm, run_compiled, value_of
@@ -86,10 +86,10 @@ _BAD_TYPE = (
 
 
 class _Compiler:
-    def __init__(self, store: Store, query: Query, today: date) -> None:
+    def __init__(self, store: Store, query: Query, clock: UserClock) -> None:
         self.store = store
         self.query = query
-        self.today = today
+        self.clock = clock
         obj = store.find_object(query.sobject)
         if obj is None:
             raise SoqlSyntaxError(
@@ -133,7 +133,7 @@ class _Compiler:
 
     # --------------------------------------------------------- expressions
 
-    def expr(self, node: Expr, *, allow_aggregate: bool) -> CExpr:
+    def expr(self, node: Expr, *, allow_aggregate: bool, in_date_function: bool = False) -> CExpr:
         if isinstance(node, FieldPath):
             return CField(self.resolve_path(node))
         name = node.name
@@ -149,7 +149,18 @@ class _Compiler:
             raise self.fail("MALFORMED_QUERY", f"unknown function: {node.name}", node.pos)
         if len(node.args) != 1:
             raise self.fail("MALFORMED_QUERY", f"{name} takes exactly one argument", node.pos)
-        arg = self.expr(node.args[0], allow_aggregate=False)
+        arg = self.expr(
+            node.args[0], allow_aggregate=False, in_date_function=name in DATE_FUNCTIONS
+        )
+        if name == "CONVERTTIMEZONE":
+            # "you can only use convertTimezone() in a date function" (SOQL reference)
+            if not in_date_function or arg.type != "datetime":
+                raise self.fail(
+                    "MALFORMED_QUERY",
+                    "convertTimezone() can only be used on a dateTime field in a date function",
+                    node.pos,
+                )
+            return CFunc(name, (arg,), "datetime", zone=self.clock.zone)
         if name in PASS_THROUGH:
             return CFunc(name, (arg,), arg.type)
         allowed = ("datetime",) if name in DATETIME_ONLY else ("date", "datetime")
@@ -193,7 +204,9 @@ class _Compiler:
         if isinstance(value, DateLit):
             if kind not in ("date", "datetime"):
                 raise self.type_error(label, kind, value.pos)
-            return DateRange(*date_literal_range(value.name, value.n, self.today))
+            clock = self.clock
+            start, end = date_literal_range(value.name, value.n, clock.today, clock.first_weekday)
+            return DateRange(start, end, clock.midnight(start), clock.midnight(end))
         if value.kind == "null":
             return None
         expected = self.expected_literal(kind)
@@ -279,7 +292,7 @@ class _Compiler:
             raise self.fail(
                 "MALFORMED_QUERY", "semi join sub-selects need an Id or reference field", sub.pos
             )
-        inner = _Compiler(self.store, sub.query, self.today).compile()
+        inner = _Compiler(self.store, sub.query, self.clock).compile()
         if (
             inner.aggregate
             or len(inner.columns) != 1
@@ -431,21 +444,29 @@ def _scalar_test(op: str, kind: str, operand: Any) -> Callable[[Any], bool]:
     return test
 
 
+def _bounds(span: DateRange, value: Any) -> tuple[Any, Any, Any]:
+    """`value` and the range's ends in comparable form: instants for a dateTime
+    (the user's local midnights), days for a date."""
+    if isinstance(value, datetime):
+        return to_utc(value), span.first, span.after
+    return value, span.start, span.end
+
+
 def _range_test(op: str, span: DateRange) -> Callable[[Any], bool]:
-    checks: dict[str, Callable[[date], bool]] = {
-        "=": lambda d: span.start <= d < span.end,
-        "!=": lambda d: not span.start <= d < span.end,
-        "<": lambda d: d < span.start,
-        "<=": lambda d: d < span.end,
-        ">": lambda d: d >= span.end,
-        ">=": lambda d: d >= span.start,
+    checks: dict[str, Callable[[Any, Any, Any], bool]] = {
+        "=": lambda x, lo, hi: lo <= x < hi,
+        "!=": lambda x, lo, hi: not lo <= x < hi,
+        "<": lambda x, lo, hi: x < lo,
+        "<=": lambda x, lo, hi: x < hi,
+        ">": lambda x, lo, hi: x >= hi,
+        ">=": lambda x, lo, hi: x >= lo,
     }
     check = checks[op]
 
     def test(value: Any) -> bool:
         if value is None:
             return op == "!="
-        return check(date_of(value))
+        return check(*_bounds(span, value))
 
     return test
 
@@ -458,7 +479,9 @@ def _membership(
     def test(value: Any) -> bool:
         if norm(kind, value) in members:
             return True
-        return value is not None and any(r.start <= date_of(value) < r.end for r in ranges)
+        if value is None:
+            return False
+        return any(lo <= x < hi for x, lo, hi in (_bounds(r, value) for r in ranges))
 
     return test
 
@@ -496,9 +519,10 @@ def _like(pattern: str) -> Callable[[Any], bool]:
 # -------------------------------------------------------------------- execution
 
 
-def compile_query(store: Store, soql: str, today: date) -> CompiledQuery:
-    """Parse and resolve a statement; raise SalesforceApiError(400) as the API would."""
+def compile_query(store: Store, soql: str, clock: UserClock) -> CompiledQuery:
+    """Parse and resolve a statement for the user whose clock is `clock`; raise
+    SalesforceApiError(400) as the API would."""
     try:
-        return _Compiler(store, parse(soql), today).compile()
+        return _Compiler(store, parse(soql), clock).compile()
     except SoqlSyntaxError as exc:
         raise SalesforceApiError(400, exc.code, format_error(soql, exc.pos, exc.message)) from exc

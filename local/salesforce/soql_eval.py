@@ -45,6 +45,8 @@ def read_path(store: Store, path: ResolvedPath, record: Record) -> Any:
 
 
 def _date_function(name: str, value: Any) -> Any:
+    """A date function of a date or dateTime: a dateTime is read in UTC, and a naive one
+    (what convertTimezone() gives) on its own wall clock."""
     if value is None:
         return None
     moment = to_utc(value) if isinstance(value, datetime) else value
@@ -72,6 +74,8 @@ def value_of(store: Store, expr: CExpr, record: Record) -> Any:
     if isinstance(expr, CField):
         return read_path(store, expr.path, record)
     inner = value_of(store, expr.args[0], record)
+    if expr.name == "CONVERTTIMEZONE" and isinstance(inner, datetime) and expr.zone is not None:
+        return to_utc(inner).astimezone(expr.zone).replace(tzinfo=None)  # the user's wall clock
     if expr.name in PASS_THROUGH:
         return inner
     return _date_function(expr.name, inner)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from local.salesforce.schema import FieldDef, ObjectDef
 
@@ -58,6 +59,7 @@ class CFunc:
     name: str
     args: tuple[CExpr, ...]
     type: str
+    zone: ZoneInfo | None = field(default=None, compare=False)  # convertTimezone's target
 
     @property
     def key(self) -> str:
@@ -73,10 +75,13 @@ CExpr = CField | CFunc
 
 @dataclass(frozen=True)
 class DateRange:
-    """A date literal's `[start, end)` day range."""
+    """A date literal's `[start, end)` day range, and the UTC instants of the running
+    user's local midnights that begin and end it (what a dateTime is compared with)."""
 
     start: date
     end: date
+    first: datetime
+    after: datetime
 
 
 @dataclass(frozen=True)
