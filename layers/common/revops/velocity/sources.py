@@ -19,7 +19,15 @@ report, week) boundary and each half asked again, recursively. A single day
 
 dateTime fields are grouped by UTC day and UTC hour and each hour bucket is
 placed on its org-local day (see `Calendar.local_date_of_hour`); date fields
-are grouped by the day itself.
+are grouped by the day itself. That is exact in every zone whose offset is a
+whole number of hours. Where a local midnight falls inside a UTC hour
+(Asia/Kolkata +05:30, Asia/Kathmandu +05:45, America/St_Johns, Australia's
+Adelaide and Lord Howe...), the records of those one or two hours of the day are
+read with one more, non-grouped query and placed by their exact instant: such a
+zone costs one more query per dateTime metric (plus one per 2,000 records of
+those hours), a whole-hour zone none. (`DAY_ONLY(convertTimezone(...))` would
+group exactly in one query, but in the integration user's time zone, not
+necessarily ORG_TIME_ZONE.)
 
 A saved report is run with a CUSTOM date filter (the first and last local day of
 the range) and Salesforce itself groups its rows by week, in the running user's
@@ -129,6 +137,14 @@ def parse_sf_datetime(value: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _path(row: dict[str, Any], path: str) -> Any:
+    """A (possibly dotted, `Account.OwnerId`) field of a REST record."""
+    value: Any = row
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def _where(*conditions: str | None) -> str:
     parts = [f"({c})" if " OR " in c.upper() else c for c in conditions if c]
     return " AND ".join(parts)
@@ -163,18 +179,34 @@ class VelocitySource:
     def _soql_rows(
         self, metric_key: str, source: SoqlSource, first: date, end: date
     ) -> Iterator[tuple[str, date, float]]:
-        """(owner, org-local day, value) rows for local days [first, end), split as needed."""
+        """(owner, org-local day, value) rows for local days [first, end).
+
+        One grouped query (split as needed). A dateTime is grouped by UTC day and
+        hour, each hour placed on its local day; where a local midnight falls
+        inside a UTC hour (a zone with a half-hour or 45-minute offset), the
+        records of those hours come from one more query, record by record.
+        """
+        if source.date_type != "datetime":
+            yield from self._grouped_rows(metric_key, source, first, end, frozenset())
+            return
+        split = self.calendar.split_hours(first, end)
+        yield from self._grouped_rows(metric_key, source, first, end, split)
+        if split:
+            yield from self._split_hour_rows(source, first, end, split)
+
+    def _datetime_range(self, source: SoqlSource, first: date, end: date) -> str:
+        start_utc, end_utc = self.calendar.local_midnight(first), self.calendar.local_midnight(end)
+        return _where(
+            f"{source.date_field} >= {soql_datetime(start_utc)}",
+            f"{source.date_field} < {soql_datetime(end_utc)}",
+        )
+
+    def _grouped_rows(
+        self, metric_key: str, source: SoqlSource, first: date, end: date, split: frozenset[int]
+    ) -> Iterator[tuple[str, date, float]]:
         owner, field_name = source.owner_field, source.date_field
         if source.date_type == "datetime":
-            start_utc, end_utc = (
-                self.calendar.local_midnight(first),
-                self.calendar.local_midnight(end),
-            )
-            where = _where(
-                f"{field_name} >= {soql_datetime(start_utc)}",
-                f"{field_name} < {soql_datetime(end_utc)}",
-                source.filters,
-            )
+            where = _where(self._datetime_range(source, first, end), source.filters)
             soql = (
                 f"SELECT {owner}, DAY_ONLY({field_name}) d, HOUR_IN_DAY({field_name}) h, "
                 f"{source.value_expression()} v FROM {source.object} WHERE {where} "
@@ -201,8 +233,8 @@ class VelocitySource:
                     "owner groups, more than one Salesforce GROUP BY query answers"
                 )
             low, middle, high = halves
-            yield from self._soql_rows(metric_key, source, low, middle)
-            yield from self._soql_rows(metric_key, source, middle, high)
+            yield from self._grouped_rows(metric_key, source, low, middle, split)
+            yield from self._grouped_rows(metric_key, source, middle, high, split)
             return
         owner_key = owner.rsplit(".", 1)[-1]
         for row in rows:
@@ -212,13 +244,34 @@ class VelocitySource:
             if source.date_type == "datetime":
                 if row.get("d") is None:
                     continue
-                day = self.calendar.local_date_of_hour(_date(row["d"]), int(row.get("h") or 0))
+                hour = int(row.get("h") or 0)
+                if hour in split:
+                    continue  # placed record by record by _split_hour_rows
+                day = self.calendar.local_date_of_hour(_date(row["d"]), hour)
             else:
                 raw = row.get(field_name.rsplit(".", 1)[-1])
                 if raw is None:
                     continue
                 day = _date(raw)
             yield str(owner_id), day, _number(row.get("v"))
+
+    def _split_hour_rows(
+        self, source: SoqlSource, first: date, end: date, split: frozenset[int]
+    ) -> Iterator[tuple[str, date, float]]:
+        """The records of the UTC hours that hold a local midnight, each on its local day
+        (one query, paged at 2,000 records: a small slice of the range's records)."""
+        field_name, summed = source.date_field, source.sum_field
+        hours = " OR ".join(f"HOUR_IN_DAY({field_name}) = {h}" for h in sorted(split))
+        columns = ", ".join(dict.fromkeys([source.owner_field, field_name, summed or "Id"]))
+        where = _where(self._datetime_range(source, first, end), source.filters, hours)
+        for page in self.meter.pages(f"SELECT {columns} FROM {source.object} WHERE {where}"):
+            for row in page:
+                owner_id, moment = _path(row, source.owner_field), _path(row, field_name)
+                if owner_id is None or moment is None:
+                    continue
+                value = 1.0 if summed is None else _number(_path(row, summed))
+                day = self.calendar.local_date(parse_sf_datetime(str(moment)))
+                yield str(owner_id), day, value
 
     # ------------------------------------------------------------ saved reports
 
