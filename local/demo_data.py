@@ -55,6 +55,9 @@ from local.demo_org import (
     BOCA_REPORT_IDS as BOCA_REPORT_IDS,
 )
 from local.demo_org import (
+    BOUNDARY_USER_KEYS as BOUNDARY_USER_KEYS,
+)
+from local.demo_org import (
     DEFAULT_AS_OF as DEFAULT_AS_OF,
 )
 from local.demo_org import (
@@ -68,6 +71,9 @@ from local.demo_org import (
 )
 from local.demo_org import (
     INACTIVE_USER_KEY as INACTIVE_USER_KEY,
+)
+from local.demo_org import (
+    INTEGRATION_USERNAME as INTEGRATION_USERNAME,
 )
 from local.demo_org import (
     LATE_START_USER_KEY as LATE_START_USER_KEY,
@@ -89,6 +95,12 @@ from local.demo_org import (
 )
 from local.demo_org import (
     OPPORTUNITY_TYPES as OPPORTUNITY_TYPES,
+)
+from local.demo_org import (
+    ORG_LOCALE as ORG_LOCALE,
+)
+from local.demo_org import (
+    ORG_TIME_ZONE as ORG_TIME_ZONE,
 )
 
 # The sales org (velocity) lives in local.demo_org; its names are re-exported here.
@@ -117,7 +129,13 @@ from local.demo_org import (
     generate_org as generate_org,
 )
 from local.demo_org import (
+    integration_user_record as integration_user_record,
+)
+from local.demo_org import (
     load_org as load_org,
+)
+from local.demo_org import (
+    load_reports as load_reports,
 )
 from local.demo_org import (
     sf_datetime as sf_datetime,

@@ -17,10 +17,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 DEFAULT_SEED = 7
 DEFAULT_AS_OF = date(2025, 11, 4)
 DEFAULT_WEEKS = 24
+ORG_TIME_ZONE = "America/New_York"
+"""The demo org's zone (the template's OrgTimeZone default): every time is made on its
+wall clock, all day long, so records fall on both sides of UTC midnight."""
+ORG_LOCALE = "en_US"
+INTEGRATION_USERNAME = "integration@revops.example"
+"""The user the local stack's Salesforce secret logs in as (it runs the saved reports)."""
 
 # ---------------------------------------------------------------------------
 # Sales org constants
@@ -90,7 +97,7 @@ class OrgLike(Protocol):
         date_field: str,
         owner_field: str,
         aggregate: str = ...,
-        filters: str | None = ...,
+        report_filters: Sequence[Mapping[str, Any]] = ...,
     ) -> Any: ...
 
 
@@ -162,7 +169,8 @@ class EventSpec:
 
 @dataclass(frozen=True)
 class ReportSpec:
-    """A saved report grouped by week (`date_field`) then owner (`owner_field`)."""
+    """A saved report grouped by week (`date_field`) then owner (`owner_field`), with its
+    saved filters as the Analytics API shows them (`report_filters`, ANDed)."""
 
     report_id: str
     name: str
@@ -170,7 +178,7 @@ class ReportSpec:
     date_field: str
     owner_field: str
     aggregate: str
-    filters: str | None
+    report_filters: tuple[dict[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -232,8 +240,9 @@ def week_start(day: date) -> date:
     return day - timedelta(days=(day.weekday() + 1) % 7)
 
 
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
+def _at(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A wall-clock time in the org's zone (DST included)."""
+    return datetime.combine(day, time(hour, minute, second), tzinfo=ZoneInfo(ORG_TIME_ZONE))
 
 
 def _make_users(week_starts: Sequence[date]) -> tuple[UserSpec, ...]:
@@ -374,7 +383,7 @@ def _week_activity(
     for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
         counters["opp"] += 1
         account = rng.choice(own) if rng.random() < 0.8 else rng.choice(accounts)
-        created = _at(rng.choice(days), rng.randint(13, 22), rng.randrange(60))
+        created = _at(rng.choice(days), rng.randint(0, 23), rng.randrange(60))
         opps.append(
             _make_opportunity(rng, f"opp-{counters['opp']:04d}", owner, account, created, plan)
         )
@@ -399,7 +408,7 @@ def _event(
 ) -> EventSpec:
     """A meeting (attended or not, by chance unless given) or a call about `account`."""
     counters["evt"] += 1
-    start = _at(day, rng.randint(13, 21), rng.choice((0, 15, 30, 45)))
+    start = _at(day, rng.randint(7, 23), rng.choice((0, 15, 30, 45)))
     if meeting:
         attended = rng.random() < 0.75 if attended is None else attended
         subject = _meeting_subject(rng, account, attended)
@@ -414,13 +423,17 @@ def _event(
         subject=subject,
         owner_key=owner.key,
         what_key=account.key,
-        activity_date=start.date(),
+        activity_date=start.date(),  # the org's local day of the meeting
         start=start,
         end=start + timedelta(minutes=rng.choice((15, 30, 30, 60))),
         type=event_type,
         attended=attended,
         created=created,
     )
+
+
+def _filter(column: str, operator: str, value: str) -> dict[str, str]:
+    return {"column": column, "operator": operator, "value": value}
 
 
 def _boca_reports() -> tuple[ReportSpec, ...]:
@@ -432,7 +445,10 @@ def _boca_reports() -> tuple[ReportSpec, ...]:
             date_field="ActivityDate",
             owner_field="OwnerId",
             aggregate="RowCount",
-            filters=MEETINGS_ATTENDED_FILTER,
+            report_filters=(
+                _filter("Event.Type", "equals", MEETING_EVENT_TYPE),
+                _filter("Event.Subject", "startsWith", MEETING_ATTENDED_PREFIX),
+            ),
         ),
         ReportSpec(
             report_id=BOCA_REPORT_IDS["opp_dollars"],
@@ -441,7 +457,7 @@ def _boca_reports() -> tuple[ReportSpec, ...]:
             date_field="CreatedDate",
             owner_field="OwnerId",
             aggregate="s!Amount",
-            filters=BOCA_OPP_FILTER,
+            report_filters=(_filter("Opportunity.LeadSource", "equals", BOCA_LEAD_SOURCE),),
         ),
         ReportSpec(
             report_id=BOCA_REPORT_IDS["closed_won"],
@@ -450,7 +466,10 @@ def _boca_reports() -> tuple[ReportSpec, ...]:
             date_field="CloseDate",
             owner_field="OwnerId",
             aggregate="s!Amount",
-            filters=BOCA_CLOSED_WON_FILTER,
+            report_filters=(
+                _filter("Opportunity.LeadSource", "equals", BOCA_LEAD_SOURCE),
+                _filter("Opportunity.IsWon", "equals", "true"),
+            ),
         ),
     )
 
@@ -491,6 +510,9 @@ def generate_org(
             opps += new_opps
             events += new_events
     opps += _anchor_wins(rng, users, accounts, starts, plan, counters)
+    edge_opps, edge_events = _midnight_records(users, accounts, starts, counters)
+    opps += edge_opps
+    events += edge_events
     events += _scheduled_meetings(rng, users, accounts, as_of, counters)
     return OrgData(
         as_of=as_of,
@@ -552,6 +574,86 @@ def _anchor_wins(
     return out
 
 
+BOUNDARY_USER_KEYS = ("user-01", "user-03")
+"""Reps who own the records planted one second either side of local midnight."""
+
+
+def _midnight_records(
+    users: Sequence[UserSpec],
+    accounts: Sequence[AccountSpec],
+    starts: Sequence[date],
+    counters: dict[str, int],
+) -> tuple[list[OpportunitySpec], list[EventSpec]]:
+    """Boca deals and attended meetings one second either side of local midnight at both
+    ends of last week: Saturday 23:59:59 before it, its Sunday 00:00:00, its Saturday
+    23:59:59 and the next Sunday 00:00:00 (the night the demo zone leaves DST, 2025-11-02),
+    which UTC puts on other days. Closed-won deals close on the boundary days."""
+    last = starts[-1]
+    before, first = _at(last - timedelta(days=1), 23, 59, 59), _at(last, 0)
+    end, after = _at(last + timedelta(days=6), 23, 59, 59), _at(last + timedelta(days=7), 0)
+    by_key = {u.key: u for u in users}
+    opps: list[OpportunitySpec] = []
+    events: list[EventSpec] = []
+    for n, user_key in enumerate(BOUNDARY_USER_KEYS):
+        owner = by_key[user_key]
+        account = next(a for a in accounts if a.owner_key == user_key)
+        for i, moment in enumerate((before, first, end, after)):
+            amount = 1000 * (10**i) * (n + 1)  # each lands in a visible digit
+            opps.append(
+                _boca_deal(counters, account, f"Midnight {i + 1}", amount, moment, None, won=False)
+            )
+        for close in (last - timedelta(days=1), last, last + timedelta(days=6)):
+            created = _at(close - timedelta(days=14), 23, 59, 59)
+            name = f"Boundary win {close}"
+            opps.append(_boca_deal(counters, account, name, 7000 + 100 * n, created, close))
+        for start in (_at(last - timedelta(days=1), 23, 30), _at(last + timedelta(days=6), 23, 45)):
+            counters["evt"] += 1
+            events.append(
+                EventSpec(
+                    key=f"evt-{counters['evt']:04d}",
+                    subject=f"{MEETING_ATTENDED_PREFIX} - {account.name}"[:255],
+                    owner_key=owner.key,
+                    what_key=account.key,
+                    activity_date=start.date(),  # local: UTC says the next day
+                    start=start,
+                    end=start + timedelta(minutes=30),
+                    type=MEETING_EVENT_TYPE,
+                    attended=True,
+                    created=start - timedelta(days=3),
+                )
+            )
+    return opps, events
+
+
+def _boca_deal(
+    counters: dict[str, int],
+    account: AccountSpec,
+    name: str,
+    amount: float,
+    created: datetime,
+    close: date | None,
+    *,
+    won: bool = True,
+) -> OpportunitySpec:
+    """A Boca-sourced deal of the account's owner: won on `close`, or open (`close` None)."""
+    counters["opp"] += 1
+    return OpportunitySpec(
+        key=f"opp-{counters['opp']:04d}",
+        name=f"{account.name} - {name}"[:120],
+        account_key=account.key,
+        owner_key=account.owner_key,
+        amount=float(amount),
+        stage="Closed Won" if won else "Qualification",
+        close_date=close or created.date() + timedelta(days=60),
+        is_closed=won,
+        is_won=won,
+        lead_source=BOCA_LEAD_SOURCE,
+        type="New Business",
+        created=created,
+        modified=_at(close, 23, 59, 59) if close else created,
+    )
+
+
 def _scheduled_meetings(
     rng: random.Random,
     users: Sequence[UserSpec],
@@ -575,11 +677,12 @@ def _scheduled_meetings(
     return events
 
 
-def load_org(org: OrgLike, data: OrgData) -> dict[str, str]:
+def load_org(org: OrgLike, data: OrgData, *, integration_user: bool = True) -> dict[str, str]:
     """Insert `data` into a FakeOrg; returns synthetic key -> Salesforce Id for every record.
 
-    Also registers the three Boca saved reports and, if the org has a `clock`
-    attribute, sets it to 14:00 UTC on `data.as_of`.
+    Also registers the three Boca saved reports, the integration user (in the org's
+    time zone and locale; its Id under "integration") and, if the org has a `clock`
+    attribute, sets it to 14:00 in the org's zone on `data.as_of`.
     """
     ids: dict[str, str] = {}
     for user in data.users:
@@ -590,7 +693,31 @@ def load_org(org: OrgLike, data: OrgData) -> dict[str, str]:
         ids[opp.key] = org.insert("Opportunity", _opportunity_record(opp, ids))
     for event in data.events:
         ids[event.key] = org.insert("Event", _event_record(event, ids))
-    for report in data.reports:
+    load_reports(org, data.reports)
+    if integration_user:
+        ids["integration"] = org.insert("User", integration_user_record())
+    if hasattr(org, "clock"):
+        setattr(org, "clock", _at(data.as_of, 14))  # noqa: B010 - not part of OrgLike
+    return ids
+
+
+def integration_user_record(
+    time_zone: str = ORG_TIME_ZONE, locale: str = ORG_LOCALE
+) -> dict[str, Any]:
+    """The integration user, set up as the velocity reports need (StackCheck checks it)."""
+    return {
+        "Name": "Integration User",
+        "Username": INTEGRATION_USERNAME,
+        "Email": "integration@revops-demo.test",
+        "IsActive": True,
+        "TimeZoneSidKey": time_zone,
+        "LocaleSidKey": locale,
+    }
+
+
+def load_reports(org: OrgLike, reports: Sequence[ReportSpec] | None = None) -> None:
+    """The three Boca saved reports (alone, they are what a StackCheck needs)."""
+    for report in _boca_reports() if reports is None else reports:
         org.add_report(
             report.report_id,
             report.name,
@@ -598,11 +725,8 @@ def load_org(org: OrgLike, data: OrgData) -> dict[str, str]:
             date_field=report.date_field,
             owner_field=report.owner_field,
             aggregate=report.aggregate,
-            filters=report.filters,
+            report_filters=report.report_filters,
         )
-    if hasattr(org, "clock"):
-        setattr(org, "clock", _at(data.as_of, 14))  # noqa: B010 - not part of OrgLike
-    return ids
 
 
 def stamps(created: datetime, modified: datetime | None = None) -> dict[str, str]:
@@ -615,9 +739,14 @@ def stamps(created: datetime, modified: datetime | None = None) -> dict[str, str
 
 
 def _user_record(user: UserSpec) -> dict[str, Any]:
-    return {"Name": user.name, "Email": user.email, "IsActive": user.is_active} | stamps(
-        user.created
-    )
+    return {
+        "Name": user.name,
+        "Email": user.email,
+        "Username": user.email,
+        "IsActive": user.is_active,
+        "TimeZoneSidKey": ORG_TIME_ZONE,
+        "LocaleSidKey": ORG_LOCALE,
+    } | stamps(user.created)
 
 
 def _account_record(account: AccountSpec, ids: Mapping[str, str]) -> dict[str, Any]:

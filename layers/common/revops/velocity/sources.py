@@ -47,8 +47,10 @@ from typing import Any
 
 from revops.errors import ConfigurationError
 from revops.integrations.salesforce import SalesforceGateway, SalesforceNotFoundError
+from revops.velocity import definitions
 from revops.velocity.config import ReportSource, SoqlSource
 from revops.velocity.points import OppFact
+from revops.velocity.preflight import IntegrationUser, grouping_problem, read_integration_user
 from revops.velocity.weeks import Calendar, Week, soql_datetime
 
 MAX_GROUP_ROWS = 2000
@@ -105,12 +107,23 @@ class Meter:
             self.observe()
 
 
+@dataclass(frozen=True)
+class UserInfo:
+    """What the dashboards show of a User."""
+
+    name: str
+    username: str | None = None
+    email: str | None = None
+    active: bool = True
+
+
 @dataclass
 class Series:
     """A window metric's weekly values per owner, plus owner names a report told us."""
 
     values: dict[str, dict[date, float]] = field(default_factory=lambda: defaultdict(dict))
     names: dict[str, str] = field(default_factory=dict)
+    definition: dict[str, Any] = field(default_factory=dict)  # what it counts (definitions.py)
 
     def add(self, owner: str, week_start: date, value: float) -> None:
         bucket = self.values[owner]
@@ -169,7 +182,7 @@ class VelocitySource:
 
     def soql_series(self, metric_key: str, source: SoqlSource, first: Week, last: Week) -> Series:
         """Weekly values per owner from `first` to `last` (inclusive)."""
-        series = Series()
+        series = Series(definition=definitions.of_soql(metric_key, source))
         for row_owner, day, value in self._soql_rows(
             metric_key, source, first.start, last.end + timedelta(days=1)
         ):
@@ -278,26 +291,21 @@ class VelocitySource:
     def report_series(
         self, metric_key: str, source: ReportSource, first: Week, last: Week
     ) -> Series:
-        """Weekly values per owner from a saved report grouped by week, then owner."""
-        column = source.date_column or self._report_date_column(metric_key, source)
-        series = Series()
-        self._report_into(series, metric_key, source, column, first, last)
-        return series
+        """Weekly values per owner from a saved report grouped by week, then owner.
 
-    def _report_date_column(self, metric_key: str, source: ReportSource) -> str:
+        Its describe comes first (one call): the grouping is checked before the report
+        runs, and the filters say what the metric counts."""
         described = self._guarded(
             metric_key, source, lambda: self.meter.describe_report(source.report_id)
         )
         metadata = described.get("reportMetadata") or {}
-        column = (metadata.get("standardDateFilter") or {}).get("column")
-        if not column:
-            groupings = metadata.get("groupingsDown") or []
-            column = groupings[0].get("name") if groupings else None
-        if not column:
-            raise ReportDefinitionError(
-                f"metric {metric_key!r}: saved report {source.report_id} has no date column"
-            )
-        return str(column)
+        problem = grouping_problem(metric_key, source, metadata)
+        if problem:
+            raise ReportDefinitionError(problem)
+        column = source.date_column or str((metadata.get("groupingsDown") or [{}])[0]["name"])
+        series = Series(definition=definitions.of_report(metric_key, source, described))
+        self._report_into(series, metric_key, source, column, first, last)
+        return series
 
     def _guarded(self, metric_key: str, source: ReportSource, call: Any) -> dict[str, Any]:
         try:
@@ -413,21 +421,27 @@ class VelocitySource:
 
     # ------------------------------------------------------------------- users
 
-    def users(self, ids: Iterable[str]) -> dict[str, tuple[str, bool]]:
-        """Name and active flag of each User among `ids` (absent: deleted or unknown)."""
+    def users(self, ids: Iterable[str]) -> dict[str, UserInfo]:
+        """Each User among `ids` (absent: deleted or unknown), 200 per query."""
         wanted = sorted({i for i in ids if _USER_ID.match(i)})
-        found: dict[str, tuple[str, bool]] = {}
+        found: dict[str, UserInfo] = {}
         for start in range(0, len(wanted), USER_BATCH):
-            batch = wanted[start : start + USER_BATCH]
-            quoted = ",".join(f"'{i}'" for i in batch)
-            for row in self.meter.rows(
-                f"SELECT Id, Name, IsActive FROM User WHERE Id IN ({quoted})"
-            ):
-                found[str(row["Id"])] = (
-                    str(row.get("Name") or row["Id"]),
-                    bool(row.get("IsActive")),
+            quoted = ",".join(f"'{i}'" for i in wanted[start : start + USER_BATCH])
+            soql = f"SELECT Id, Name, Username, Email, IsActive FROM User WHERE Id IN ({quoted})"
+            for row in self.meter.rows(soql):
+                found[str(row["Id"])] = UserInfo(
+                    name=str(row.get("Name") or row["Id"]),
+                    username=row.get("Username"),
+                    email=row.get("Email"),
+                    active=bool(row.get("IsActive")),
                 )
         return found
+
+    def integration_user(self) -> IntegrationUser:
+        """The user the saved reports run as, with its time zone and locale (one query)."""
+        user = read_integration_user(self.meter.gateway)
+        self.meter.observe()
+        return user
 
 
 # ---------------------------------------------------------------------- reports
@@ -444,25 +458,14 @@ def read_report(
     def bad(problem: str) -> ReportDefinitionError:
         return ReportDefinitionError(f"metric {metric_key!r}: saved report {name} {problem}")
 
-    groupings = metadata.get("groupingsDown") or []
-    if len(groupings) != 2:
-        shown = ", ".join(str(g.get("name")) for g in groupings) or "nothing"
-        raise bad(f"is grouped by {shown}; it must be grouped by week, then by owner")
-    by_week, by_owner = groupings
-    if str(by_week.get("dateGranularity", "")).lower() != "week":
-        raise bad(
-            f"groups first by {by_week.get('name')} by {by_week.get('dateGranularity')}; "
-            "it must group by week first"
-        )
-    if str(by_owner.get("dateGranularity") or "None").lower() != "none":
-        raise bad(f"groups second by a date ({by_owner.get('name')}); it must group by owner")
-    across = (result.get("groupingsAcross") or {}).get("groupings") or []
-    if across or metadata.get("groupingsAcross"):
+    problem = grouping_problem(metric_key, source, metadata)
+    if problem:
+        raise ReportDefinitionError(problem)
+    if (result.get("groupingsAcross") or {}).get("groupings"):
         raise bad("has column groupings; it must have none")
+    by_owner = (metadata.get("groupingsDown") or [])[1]
     aggregates = list(metadata.get("aggregates") or [])
-    wanted = source.aggregate or (aggregates[0] if aggregates else None)
-    if wanted not in aggregates:
-        raise bad(f"has no summary {wanted!r} (it has {', '.join(aggregates) or 'none'})")
+    wanted = source.aggregate or aggregates[0]
     index = aggregates.index(wanted)
     fact_map = result.get("factMap") or {}
     cells = []
