@@ -101,7 +101,7 @@ LOCALE_FIRST_DAY: dict[str, int] = {
          "pl_PL", "cs_CZ", "ru_RU", "tr_TR", "zh_CN", "en_MY", "es_AR", "es_CL"),
         MONDAY,
     ),
-    **dict.fromkeys(("ar_AE", "ar_EG", "ar_SA_SAT", "ar_KW", "ar_QA", "fa_IR"), SATURDAY),
+    **dict.fromkeys(("ar_AE", "ar_EG", "ar_KW", "ar_QA", "fa_IR"), SATURDAY),
     "dv_MV": FRIDAY,
 }  # fmt: skip
 """The first day of the week of the LocaleSidKeys this org knows (CLDR week data, which

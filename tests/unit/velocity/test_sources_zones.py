@@ -18,14 +18,8 @@ from revops.integrations.salesforce import SalesforceGateway
 from revops.velocity.config import SoqlSource
 from revops.velocity.sources import Meter, VelocitySource
 from revops.velocity.weeks import Calendar, Week
+from tests.unit.velocity.test_sources import CREATED
 
-CREATED = SoqlSource(
-    type="soql",
-    object="Opportunity",
-    date_field="CreatedDate",
-    date_type="datetime",
-    value="SUM(Amount)",
-)
 COUNTED = SoqlSource(
     type="soql", object="Opportunity", date_field="CreatedDate", date_type="datetime"
 )
