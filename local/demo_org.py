@@ -598,7 +598,7 @@ def _midnight_records(
         owner = by_key[user_key]
         account = next(a for a in accounts if a.owner_key == user_key)
         for i, moment in enumerate((before, first, end, after)):
-            amount = 1000 * (10**i) * (n + 1)  # each lands in a visible digit
+            amount = 5000 * (n + 1) + 10**i  # which ones a sum holds shows in its digits
             opps.append(
                 _boca_deal(counters, account, f"Midnight {i + 1}", amount, moment, None, won=False)
             )

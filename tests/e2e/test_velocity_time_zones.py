@@ -55,7 +55,12 @@ def test_deals_a_second_either_side_of_local_midnight_land_in_their_weeks(demo: 
         and LAST_WEEK <= o.created.date() <= LAST_WEEK + timedelta(days=6)
     )
     assert jordan == inside
-    assert inside >= 10_000.0 + 100_000.0
+    counted = {
+        o.name.rsplit(" - ", 1)[-1]
+        for o in planted
+        if o.owner_key == "user-01" and LAST_WEEK <= o.created.date() <= LAST_WEEK + timedelta(6)
+    }
+    assert counted == {"Midnight 2", "Midnight 3"}
 
 
 def _misconfigure(stack: LocalStack, change: dict[str, str]) -> None:

@@ -6,10 +6,12 @@ The old scripts ran three saved reports per week, so a 12-week backfill cost 36
 report runs. Here a run of any number of weeks costs, per report:
 
 * a window metric: one aggregate SOQL query (`GROUP BY owner, day[, UTC hour]`)
-  or one saved-report run (grouped by week, then owner) over the whole range;
+  or one saved-report describe (its grouping checked, its filters read: what it
+  counts) and one run (grouped by week, then owner) over the whole range;
 * the point-in-time metrics: one Opportunity query (paged at 2,000 records per
   call) for every distinct filter, and one or two aggregate Account queries;
-* one User query (up to 200 owners per call) for names and active flags.
+* one User query (up to 200 owners per call) for names, usernames and active flags;
+* with saved reports, one query for the integration user's time zone and locale.
 
 Salesforce answers at most 2,000 rows for a GROUP BY query, and a summary report
 at most 2,000 groupings. Every grouped query asks for `LIMIT 2000`: a full
@@ -31,9 +33,10 @@ necessarily ORG_TIME_ZONE.)
 
 A saved report is run with a CUSTOM date filter (the first and last local day of
 the range) and Salesforce itself groups its rows by week, in the running user's
-locale and time zone: keep the integration user's time zone equal to the org's
-(ORG_TIME_ZONE) and its locale's first day of the week equal to
-VELOCITY_WEEK_START. A report whose weeks start on another day is refused.
+locale and time zone: the fetch refuses (`preflight.require_user`, StackCheck's
+message) unless the integration user's time zone is ORG_TIME_ZONE and its
+locale's weeks start on VELOCITY_WEEK_START; a report whose weeks start on
+another day is refused too.
 """
 
 from __future__ import annotations
