@@ -9,7 +9,9 @@
     local midnight ("Each literal is a range of time beginning with midnight
     (00:00:00)"; the week-based ones start on "the first day of the week ...
     determined by your locale": SOQL and SOSL Reference, Date Formats and Date
-    Literals); on a dateTime field it covers the UTC instants of those local
+    Literals; that midnight is the running user's, "12:00:00 AM (user Local Time
+    Zone)", as practitioners document it, e.g. simplysfdc.com on LAST_WEEK and
+    LAST_N_DAYS:n); on a dateTime field it covers the UTC instants of those local
     days; `date_literal_range` returns the days half-open, `[start, end)`;
   - SOQL date functions (`DAY_ONLY`, `HOUR_IN_DAY`, `CALENDAR_MONTH`...) read a
     dateTime in UTC unless it is wrapped in `convertTimezone()`, which converts

@@ -105,6 +105,8 @@ def sentence(definition: Mapping[str, Any]) -> str:
     counted = " AND ".join(filters) if filters else "every record"
     if definition.get("logic"):
         counted += f" (filter logic {definition['logic']})"
+    if definition.get("scope") not in (None, "organization"):
+        counted += f" (scope: {definition['scope']})"
     where = (
         f"saved report {definition.get('name') or definition.get('reportId')}"
         if definition.get("source") == "report"
