@@ -98,6 +98,15 @@ def run_stack_check(ctx: DemoContext) -> StepResult:
         )
         usage = summary.get("apiUsage") or {}
         lines.append(f"Salesforce API calls used: {usage.get('used')} of {usage.get('limit')}")
+        velocity = summary.get("velocity") or {}
+        user = velocity.get("integrationUser") or {}
+        lines.append(
+            f"velocity settings: reports run as {user.get('username')} in {user.get('timeZone')}, "
+            f"locale {user.get('locale')} (weeks from {user.get('weekStart')}); "
+            f"{len(velocity.get('savedReports') or [])} saved reports grouped by week, then owner"
+        )
+    elif result.error == "VelocitySettingsError":
+        lines.append(f"velocity settings wrong: {result.cause}")
     return StepResult(
         "StackCheck",
         result.status,

@@ -3,7 +3,8 @@
 Three parts, one per job the application replaces:
 
 * the sales org (users, accounts, opportunities, meeting events and the three
-  saved "Boca" reports) behind the weekly velocity reports;
+  saved "Boca" reports) behind the weekly velocity reports, in `local.demo_org`
+  (re-exported here);
 * the `DocListEntry__c` records and the files they point at in the external
   ("Trackland") bucket, for the two-phase file migration;
 * ElevenLabs conversations and GoHighLevel appointments for two voice-agent
@@ -38,68 +39,120 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
 
+from local.demo_org import (
+    AWKWARD_ACCOUNT_NAMES as AWKWARD_ACCOUNT_NAMES,
+)
+from local.demo_org import (
+    BOCA_CLOSED_WON_FILTER as BOCA_CLOSED_WON_FILTER,
+)
+from local.demo_org import (
+    BOCA_LEAD_SOURCE as BOCA_LEAD_SOURCE,
+)
+from local.demo_org import (
+    BOCA_OPP_FILTER as BOCA_OPP_FILTER,
+)
+from local.demo_org import (
+    BOCA_REPORT_IDS as BOCA_REPORT_IDS,
+)
+from local.demo_org import (
+    BOUNDARY_USER_KEYS as BOUNDARY_USER_KEYS,
+)
+from local.demo_org import (
+    DEFAULT_AS_OF as DEFAULT_AS_OF,
+)
+from local.demo_org import (
+    DEFAULT_SEED as DEFAULT_SEED,
+)
+from local.demo_org import (
+    DEFAULT_WEEKS as DEFAULT_WEEKS,
+)
+from local.demo_org import (
+    DUPLICATE_NAME_USER_KEYS as DUPLICATE_NAME_USER_KEYS,
+)
+from local.demo_org import (
+    INACTIVE_USER_KEY as INACTIVE_USER_KEY,
+)
+from local.demo_org import (
+    INTEGRATION_USERNAME as INTEGRATION_USERNAME,
+)
+from local.demo_org import (
+    LATE_START_USER_KEY as LATE_START_USER_KEY,
+)
+from local.demo_org import (
+    LEAD_SOURCES as LEAD_SOURCES,
+)
+from local.demo_org import (
+    MEETING_ATTENDED_PREFIX as MEETING_ATTENDED_PREFIX,
+)
+from local.demo_org import (
+    MEETING_EVENT_TYPE as MEETING_EVENT_TYPE,
+)
+from local.demo_org import (
+    MEETINGS_ATTENDED_FILTER as MEETINGS_ATTENDED_FILTER,
+)
+from local.demo_org import (
+    OPEN_STAGES as OPEN_STAGES,
+)
+from local.demo_org import (
+    OPPORTUNITY_TYPES as OPPORTUNITY_TYPES,
+)
+from local.demo_org import (
+    ORG_LOCALE as ORG_LOCALE,
+)
+from local.demo_org import (
+    ORG_TIME_ZONE as ORG_TIME_ZONE,
+)
+
+# The sales org (velocity) lives in local.demo_org; its names are re-exported here.
+from local.demo_org import (
+    AccountSpec as AccountSpec,
+)
+from local.demo_org import (
+    EventSpec as EventSpec,
+)
+from local.demo_org import (
+    OpportunitySpec as OpportunitySpec,
+)
+from local.demo_org import (
+    OrgData as OrgData,
+)
+from local.demo_org import (
+    OrgLike as OrgLike,
+)
+from local.demo_org import (
+    ReportSpec as ReportSpec,
+)
+from local.demo_org import (
+    UserSpec as UserSpec,
+)
+from local.demo_org import (
+    generate_org as generate_org,
+)
+from local.demo_org import (
+    integration_user_record as integration_user_record,
+)
+from local.demo_org import (
+    load_org as load_org,
+)
+from local.demo_org import (
+    load_reports as load_reports,
+)
+from local.demo_org import (
+    sf_datetime as sf_datetime,
+)
+from local.demo_org import (
+    stamps as stamps,
+)
+from local.demo_org import (
+    week_start as week_start,
+)
+
 if TYPE_CHECKING:
     from local.files import FakeFileHost
 
 
-DEFAULT_SEED = 7
-DEFAULT_AS_OF = date(2025, 11, 4)
-DEFAULT_WEEKS = 24
 DEFAULT_END_MONTH = "2025-10"
 DEFAULT_MONTHS = 12
-
-# ---------------------------------------------------------------------------
-# Sales org constants
-# ---------------------------------------------------------------------------
-
-BOCA_LEAD_SOURCE = "Boca"
-MEETING_EVENT_TYPE = "Meeting"
-MEETING_ATTENDED_PREFIX = "Meeting Attended"
-"""Attended meetings are Events with Type 'Meeting' whose Subject starts with this."""
-
-BOCA_REPORT_IDS: dict[str, str] = {
-    "meetings": "00O8c000001BocaMTG",
-    "opp_dollars": "00O8c000001BocaOPD",
-    "closed_won": "00O8c000001BocaCWN",
-}
-"""Saved-report Ids of the three Boca reports, keyed by the metric they feed."""
-
-MEETINGS_ATTENDED_FILTER = (
-    f"Type = '{MEETING_EVENT_TYPE}' AND Subject LIKE '{MEETING_ATTENDED_PREFIX}%'"
-)
-BOCA_OPP_FILTER = f"LeadSource = '{BOCA_LEAD_SOURCE}'"
-BOCA_CLOSED_WON_FILTER = f"LeadSource = '{BOCA_LEAD_SOURCE}' AND IsWon = true"
-
-DUPLICATE_NAME_USER_KEYS = ("user-03", "user-04")
-"""Two different reps who share the Name 'Alex Morgan' (different emails)."""
-INACTIVE_USER_KEY = "user-07"
-"""Rep with IsActive false: active in the early weeks, silent for the last three."""
-LATE_START_USER_KEY = "user-08"
-"""Rep who first appears (is created, owns accounts, acts) in the middle of the range."""
-
-OPEN_STAGES = (
-    "Prospecting",
-    "Qualification",
-    "Needs Analysis",
-    "Proposal/Price Quote",
-    "Negotiation/Review",
-)
-LEAD_SOURCES = ("Web", "Partner Referral", "Outbound", "Trade Show", "Inbound Call")
-OPPORTUNITY_TYPES = ("New Business", "Existing Business", "Renewal")
-
-AWKWARD_ACCOUNT_NAMES: dict[str, str] = {
-    "slash": "Smith/Jones Partners LLP",
-    "unicode": "Société Générale Québec – Müller & Söhne",  # noqa: RUF001 - en dash on purpose
-    "cjk": "日本語商事株式会社",
-    "emoji": "Rocket 🚀 Labs",
-    "long": (
-        "The Extremely Long Named International Consolidated Holdings and Subsidiaries "
-        "of North America, Europe, the Middle East, Africa and Asia-Pacific "
-        "(Including All Affiliated Entities, Joint Ventures and Special Purpose Vehicles) Inc."
-    ),
-    "apostrophe": "O'Brien's Hardware & Supply",
-}
-"""Account names that break naive path building or quoting, keyed by tag."""
 
 # ---------------------------------------------------------------------------
 # File migration constants
@@ -187,24 +240,6 @@ _NO_CALL_OFFSETS = (("client-maple", 8),)
 # ---------------------------------------------------------------------------
 
 
-class OrgLike(Protocol):
-    """What `load_org` / `load_documents` need from `local.salesforce.FakeOrg`."""
-
-    def insert(self, sobject: str, record: dict[str, Any]) -> str: ...
-
-    def add_report(
-        self,
-        report_id: str,
-        name: str,
-        *,
-        sobject: str,
-        date_field: str,
-        owner_field: str,
-        aggregate: str = ...,
-        filters: str | None = ...,
-    ) -> Any: ...
-
-
 class S3ClientLike(Protocol):
     """The one boto3 S3 client call `load_documents` makes."""
 
@@ -248,568 +283,6 @@ class GoHighLevelLike(Protocol):
     def add_location(self, location_id: str, *, timezone: str | None = ...) -> None: ...
 
     def issue_refresh_token(self, location_id: str) -> str: ...
-
-
-# ---------------------------------------------------------------------------
-# Sales org
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UserSpec:
-    """A Salesforce User (a sales rep). `first_week`/`last_week` index `OrgData.week_starts`."""
-
-    key: str
-    name: str
-    email: str
-    is_active: bool
-    first_week: int
-    last_week: int | None
-    created: datetime
-
-
-@dataclass(frozen=True)
-class AccountSpec:
-    """A Salesforce Account. `tags` names what is awkward about `name` (see AWKWARD_ACCOUNT_NAMES)."""
-
-    key: str
-    name: str
-    owner_key: str
-    type: str
-    industry: str | None
-    created: datetime
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class OpportunitySpec:
-    """A Salesforce Opportunity; `lead_source == BOCA_LEAD_SOURCE` means Boca-sourced."""
-
-    key: str
-    name: str
-    account_key: str
-    owner_key: str
-    amount: float | None
-    stage: str
-    close_date: date
-    is_closed: bool
-    is_won: bool
-    lead_source: str | None
-    type: str
-    created: datetime
-    modified: datetime
-
-
-@dataclass(frozen=True)
-class EventSpec:
-    """A Salesforce Event. Attended meetings: Type 'Meeting', Subject 'Meeting Attended - ...'."""
-
-    key: str
-    subject: str
-    owner_key: str
-    what_key: str
-    activity_date: date
-    start: datetime
-    end: datetime
-    type: str
-    attended: bool
-    created: datetime
-
-
-@dataclass(frozen=True)
-class ReportSpec:
-    """A saved report grouped by week (`date_field`) then owner (`owner_field`)."""
-
-    report_id: str
-    name: str
-    sobject: str
-    date_field: str
-    owner_field: str
-    aggregate: str
-    filters: str | None
-
-
-@dataclass(frozen=True)
-class OrgData:
-    """The whole sales org.
-
-    `week_starts` are the Sundays of the `weeks` complete Sunday-to-Saturday weeks
-    before `as_of` (the last one is "last week"). Activity also exists in the
-    current, partial week (`current_week_start` .. `as_of` - 1) and a few
-    meetings are scheduled after `as_of`. `empty_week` has no activity at all;
-    `quiet_weeks` lists planted rep-specific weeks without activity (reps also
-    skip random weeks); "activity" means new opportunities and events, older
-    opportunities may still close in such a week.
-    """
-
-    as_of: date
-    week_starts: tuple[date, ...]
-    current_week_start: date
-    empty_week: date
-    quiet_weeks: dict[str, tuple[date, ...]]
-    users: tuple[UserSpec, ...]
-    accounts: tuple[AccountSpec, ...]
-    opportunities: tuple[OpportunitySpec, ...]
-    events: tuple[EventSpec, ...]
-    reports: tuple[ReportSpec, ...]
-
-
-_REPS: tuple[tuple[str, str, str], ...] = (
-    ("user-01", "Jordan Reyes", "jordan.reyes@revops-demo.test"),
-    ("user-02", "Priya Natarajan", "priya.natarajan@revops-demo.test"),
-    ("user-03", "Alex Morgan", "alex.morgan@revops-demo.test"),
-    ("user-04", "Alex Morgan", "alexandra.morgan@revops-demo.test"),
-    ("user-05", "Sam O'Connor", "sam.oconnor@revops-demo.test"),
-    ("user-06", "Chloé Dubois", "chloe.dubois@revops-demo.test"),
-    ("user-07", "Marcus Webb", "marcus.webb@revops-demo.test"),
-    ("user-08", "Dana Kim", "dana.kim@revops-demo.test"),
-)
-_NAME_HEADS = (
-    "Acme", "Beta", "Gamma", "Delta", "Northwind", "Bluewater", "Cedar", "Summit", "Harbor",
-    "Ironwood", "Lakeside", "Granite", "Maple", "Orchid", "Pioneer", "Redstone", "Silverline",
-    "Trident", "Vantage", "Willow", "Zenith", "Atlas", "Beacon", "Crescent",
-)  # fmt: skip
-_NAME_TAILS = (
-    "Corporation", "Solutions Inc", "Logistics", "Health", "Manufacturing", "Partners",
-    "Analytics", "Foods", "Energy", "Dental Group", "Construction", "Media",
-)  # fmt: skip
-_ACCOUNT_TYPES = ("Customer - Direct", "Customer - Channel", "Prospect", "Partner", "Other")
-_INDUSTRIES = ("Technology", "Healthcare", "Manufacturing", "Finance", "Retail", "Education")
-_PRODUCTS = ("Platform", "Onboarding", "Expansion", "Support Plan", "Pilot", "Renewal", "Add-on")
-
-
-def sf_datetime(value: datetime) -> str:
-    """Salesforce's datetime wire format, e.g. '2025-10-27T15:04:05.000+0000' (UTC)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
-
-
-def week_start(day: date) -> date:
-    """The Sunday on or before `day` (weeks run Sunday to Saturday)."""
-    return day - timedelta(days=(day.weekday() + 1) % 7)
-
-
-def _at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
-
-
-def _make_users(week_starts: Sequence[date]) -> tuple[UserSpec, ...]:
-    weeks = len(week_starts)
-    late_first = max(1, weeks // 2 - 2)
-    inactive_last = max(0, weeks - 4)
-    users = []
-    for i, (key, name, email) in enumerate(_REPS):
-        first = late_first if key == LATE_START_USER_KEY else 0
-        last = inactive_last if key == INACTIVE_USER_KEY else None
-        created = _at(week_starts[first] - timedelta(days=120 if first == 0 else 3), 9, i)
-        users.append(UserSpec(key, name, email, key != INACTIVE_USER_KEY, first, last, created))
-    return tuple(users)
-
-
-def _account_names(rng: random.Random, count: int) -> list[str]:
-    combos = [f"{head} {tail}" for head in _NAME_HEADS for tail in _NAME_TAILS]
-    return rng.sample(combos, count)
-
-
-def _make_accounts(
-    rng: random.Random, users: Sequence[UserSpec], week_starts: Sequence[date], count: int = 60
-) -> tuple[AccountSpec, ...]:
-    awkward = list(AWKWARD_ACCOUNT_NAMES.items())
-    plain = _account_names(rng, count - len(awkward))
-    named: list[tuple[str, tuple[str, ...]]] = [(n, (tag,)) for tag, n in awkward]
-    named += [(n, ()) for n in plain]
-    rng.shuffle(named)
-    accounts = []
-    for i, (name, tags) in enumerate(named, start=1):
-        owner = users[rng.randrange(len(users))]
-        if owner.first_week > 0:
-            created = _at(week_starts[owner.first_week] + timedelta(days=rng.randrange(1, 6)), 15)
-        else:
-            created = _at(week_starts[0] - timedelta(days=rng.randrange(30, 700)), 14)
-        industry = rng.choice((*_INDUSTRIES, None))
-        acct_type = rng.choice(_ACCOUNT_TYPES)
-        accounts.append(
-            AccountSpec(f"acct-{i:03d}", name, owner.key, acct_type, industry, created, tags)
-        )
-    return tuple(accounts)
-
-
-class _WeekPlan:
-    """Which days may carry activity: not the empty week, not on/after `as_of`."""
-
-    def __init__(self, empty_week: date, as_of: date) -> None:
-        self.empty_week = empty_week
-        self.as_of = as_of
-
-    def blocked(self, day: date) -> bool:
-        return self.empty_week <= day < self.empty_week + timedelta(days=7)
-
-    def past_day(self, day: date, not_before: date) -> date:
-        """`day` moved to an allowed past day (before `as_of`), never before `not_before`."""
-        day = min(day, self.as_of - timedelta(days=1))
-        if self.blocked(day):
-            day -= timedelta(days=7)
-        return max(day, not_before)
-
-
-def _amount(rng: random.Random) -> float | None:
-    if rng.random() < 0.07:
-        return None
-    return float(max(500, round(rng.lognormvariate(math.log(24000), 0.8) / 500) * 500))
-
-
-def _lead_source(rng: random.Random) -> str | None:
-    roll = rng.random()
-    if roll < 0.32:
-        return BOCA_LEAD_SOURCE
-    if roll < 0.38:
-        return None
-    return rng.choice(LEAD_SOURCES)
-
-
-def _make_opportunity(
-    rng: random.Random,
-    key: str,
-    owner: UserSpec,
-    account: AccountSpec,
-    created: datetime,
-    plan: _WeekPlan,
-) -> OpportunitySpec:
-    as_of = plan.as_of
-    age = (as_of - created.date()).days
-    lead = _lead_source(rng)
-    close = created.date() + timedelta(days=rng.randint(2, 75))
-    closed = close < as_of and rng.random() < 0.85
-    if closed:
-        close = plan.past_day(close, created.date())
-        won = rng.random() < (0.45 if lead == BOCA_LEAD_SOURCE else 0.35)
-        stage = "Closed Won" if won else "Closed Lost"
-        modified = _at(close, 17, rng.randrange(60))
-    else:
-        won = False
-        stage = OPEN_STAGES[min(len(OPEN_STAGES) - 1, rng.randrange(1 + age // 15))]
-        if plan.blocked(close):  # a past-due open opportunity; keep the empty week empty
-            close += timedelta(days=14)
-        modified = created + timedelta(days=rng.randint(0, max(0, age - 1)))
-    name = f"{account.name} - {rng.choice(_PRODUCTS)}"[:120]
-    opp_type = rng.choices(OPPORTUNITY_TYPES, weights=(60, 25, 15))[0]
-    return OpportunitySpec(
-        key=key,
-        name=name,
-        account_key=account.key,
-        owner_key=owner.key,
-        amount=_amount(rng),
-        stage=stage,
-        close_date=close,
-        is_closed=closed,
-        is_won=won,
-        lead_source=lead,
-        type=opp_type,
-        created=created,
-        modified=modified,
-    )
-
-
-def _meeting_subject(rng: random.Random, account: AccountSpec, attended: bool) -> str:
-    if attended:
-        return f"{MEETING_ATTENDED_PREFIX} - {account.name}"[:255]
-    return f"{rng.choice(('Meeting No-Show', 'Meeting Cancelled'))} - {account.name}"[:255]
-
-
-def _week_activity(
-    rng: random.Random,
-    owner: UserSpec,
-    days: Sequence[date],
-    accounts: Sequence[AccountSpec],
-    plan: _WeekPlan,
-    counters: dict[str, int],
-) -> tuple[list[OpportunitySpec], list[EventSpec]]:
-    """One rep's opportunities and events on the given (allowed) days."""
-    own = [a for a in accounts if a.owner_key == owner.key] or list(accounts)
-    opps: list[OpportunitySpec] = []
-    events: list[EventSpec] = []
-    for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
-        counters["opp"] += 1
-        account = rng.choice(own) if rng.random() < 0.8 else rng.choice(accounts)
-        created = _at(rng.choice(days), rng.randint(13, 22), rng.randrange(60))
-        opps.append(
-            _make_opportunity(rng, f"opp-{counters['opp']:04d}", owner, account, created, plan)
-        )
-    for _ in range(rng.choice((0, 1, 2, 2, 3, 3, 4, 5))):
-        account = rng.choice(own)
-        events.append(_event(rng, counters, owner, account, rng.choice(days), meeting=True))
-    for _ in range(rng.choice((0, 0, 1, 2))):
-        account = rng.choice(own)
-        events.append(_event(rng, counters, owner, account, rng.choice(days), meeting=False))
-    return opps, events
-
-
-def _event(
-    rng: random.Random,
-    counters: dict[str, int],
-    owner: UserSpec,
-    account: AccountSpec,
-    day: date,
-    *,
-    meeting: bool,
-    attended: bool | None = None,
-) -> EventSpec:
-    """A meeting (attended or not, by chance unless given) or a call about `account`."""
-    counters["evt"] += 1
-    start = _at(day, rng.randint(13, 21), rng.choice((0, 15, 30, 45)))
-    if meeting:
-        attended = rng.random() < 0.75 if attended is None else attended
-        subject = _meeting_subject(rng, account, attended)
-        event_type = MEETING_EVENT_TYPE
-    else:
-        attended = False
-        subject = f"Call - {account.name}"[:255]
-        event_type = "Call"
-    created = start - timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 5))
-    return EventSpec(
-        key=f"evt-{counters['evt']:04d}",
-        subject=subject,
-        owner_key=owner.key,
-        what_key=account.key,
-        activity_date=start.date(),
-        start=start,
-        end=start + timedelta(minutes=rng.choice((15, 30, 30, 60))),
-        type=event_type,
-        attended=attended,
-        created=created,
-    )
-
-
-def _boca_reports() -> tuple[ReportSpec, ...]:
-    return (
-        ReportSpec(
-            report_id=BOCA_REPORT_IDS["meetings"],
-            name="Boca - Meetings Attended by Week",
-            sobject="Event",
-            date_field="ActivityDate",
-            owner_field="OwnerId",
-            aggregate="RowCount",
-            filters=MEETINGS_ATTENDED_FILTER,
-        ),
-        ReportSpec(
-            report_id=BOCA_REPORT_IDS["opp_dollars"],
-            name="Boca - Sourced Opportunity $ Created by Week",
-            sobject="Opportunity",
-            date_field="CreatedDate",
-            owner_field="OwnerId",
-            aggregate="s!Amount",
-            filters=BOCA_OPP_FILTER,
-        ),
-        ReportSpec(
-            report_id=BOCA_REPORT_IDS["closed_won"],
-            name="Boca - Sourced Closed Won $ by Week",
-            sobject="Opportunity",
-            date_field="CloseDate",
-            owner_field="OwnerId",
-            aggregate="s!Amount",
-            filters=BOCA_CLOSED_WON_FILTER,
-        ),
-    )
-
-
-def _active(user: UserSpec, week_index: int) -> bool:
-    if week_index < user.first_week:
-        return False
-    return user.last_week is None or week_index <= user.last_week
-
-
-def generate_org(
-    seed: int = DEFAULT_SEED, as_of: date = DEFAULT_AS_OF, weeks: int = DEFAULT_WEEKS
-) -> OrgData:
-    """Users, accounts, opportunities, events and Boca reports for `weeks` weeks before `as_of`."""
-    if weeks < 8:
-        raise ValueError("weeks must be at least 8")
-    rng = random.Random(f"revops-org:{seed}")
-    current = week_start(as_of)
-    starts = tuple(current - timedelta(weeks=weeks - i) for i in range(weeks))
-    empty_index = weeks - 5
-    plan = _WeekPlan(starts[empty_index], as_of)
-    quiet: dict[str, tuple[date, ...]] = {"user-05": (starts[-2],), "user-06": (starts[-1],)}
-    users = _make_users(starts)
-    accounts = _make_accounts(rng, users, starts)
-    counters = {"opp": 0, "evt": 0}
-    opps: list[OpportunitySpec] = []
-    events: list[EventSpec] = []
-    for index, start in enumerate((*starts, current)):
-        days = [start + timedelta(days=d) for d in range(7) if start + timedelta(days=d) < as_of]
-        if index == empty_index:
-            continue
-        for user in users:
-            if not _active(user, index) or start in quiet.get(user.key, ()):
-                continue
-            if rng.random() < 0.1:  # a random quiet week
-                continue
-            new_opps, new_events = _week_activity(rng, user, days, accounts, plan, counters)
-            opps += new_opps
-            events += new_events
-    opps += _anchor_wins(rng, users, accounts, starts, plan, counters)
-    events += _scheduled_meetings(rng, users, accounts, as_of, counters)
-    return OrgData(
-        as_of=as_of,
-        week_starts=starts,
-        current_week_start=current,
-        empty_week=starts[empty_index],
-        quiet_weeks=quiet,
-        users=users,
-        accounts=accounts,
-        opportunities=tuple(opps),
-        events=tuple(events),
-        reports=_boca_reports(),
-    )
-
-
-def _anchor_wins(
-    rng: random.Random,
-    users: Sequence[UserSpec],
-    accounts: Sequence[AccountSpec],
-    starts: Sequence[date],
-    plan: _WeekPlan,
-    counters: dict[str, int],
-) -> list[OpportunitySpec]:
-    """Boca closed-won deals that always exist, whatever the seed: user-01 closes one
-    in both the prior and the last week, user-02 only in the last week (prior = 0)."""
-    out = []
-    by_key = {u.key: u for u in users}
-    for user_key, week in (
-        ("user-01", starts[-2]),
-        ("user-01", starts[-1]),
-        ("user-02", starts[-1]),
-    ):
-        owner = by_key[user_key]
-        own = [a for a in accounts if a.owner_key == user_key] or list(accounts)
-        close = week + timedelta(days=rng.randint(1, 5))
-        created_day = close - timedelta(days=rng.randint(20, 45))
-        if plan.blocked(created_day):
-            created_day -= timedelta(days=7)
-        counters["opp"] += 1
-        account = rng.choice(own)
-        created = _at(created_day, rng.randint(13, 22), rng.randrange(60))
-        out.append(
-            OpportunitySpec(
-                key=f"opp-{counters['opp']:04d}",
-                name=f"{account.name} - Expansion"[:120],
-                account_key=account.key,
-                owner_key=owner.key,
-                amount=float(rng.randrange(10, 60) * 1000),
-                stage="Closed Won",
-                close_date=close,
-                is_closed=True,
-                is_won=True,
-                lead_source=BOCA_LEAD_SOURCE,
-                type="New Business",
-                created=created,
-                modified=_at(close, 18),
-            )
-        )
-    return out
-
-
-def _scheduled_meetings(
-    rng: random.Random,
-    users: Sequence[UserSpec],
-    accounts: Sequence[AccountSpec],
-    as_of: date,
-    counters: dict[str, int],
-) -> list[EventSpec]:
-    """A few future meetings (not attended yet) for each active rep."""
-    events = []
-    for user in users:
-        if not user.is_active:
-            continue
-        own = [a for a in accounts if a.owner_key == user.key] or list(accounts)
-        for _ in range(rng.randint(1, 2)):
-            account = rng.choice(own)
-            day = as_of + timedelta(days=rng.randint(1, 10))
-            event = _event(rng, counters, user, account, day, meeting=True, attended=False)
-            events.append(
-                dataclasses.replace(event, subject=f"Meeting Scheduled - {account.name}"[:255])
-            )
-    return events
-
-
-def load_org(org: OrgLike, data: OrgData) -> dict[str, str]:
-    """Insert `data` into a FakeOrg; returns synthetic key -> Salesforce Id for every record.
-
-    Also registers the three Boca saved reports and, if the org has a `clock`
-    attribute, sets it to 14:00 UTC on `data.as_of`.
-    """
-    ids: dict[str, str] = {}
-    for user in data.users:
-        ids[user.key] = org.insert("User", _user_record(user))
-    for account in data.accounts:
-        ids[account.key] = org.insert("Account", _account_record(account, ids))
-    for opp in data.opportunities:
-        ids[opp.key] = org.insert("Opportunity", _opportunity_record(opp, ids))
-    for event in data.events:
-        ids[event.key] = org.insert("Event", _event_record(event, ids))
-    for report in data.reports:
-        org.add_report(
-            report.report_id,
-            report.name,
-            sobject=report.sobject,
-            date_field=report.date_field,
-            owner_field=report.owner_field,
-            aggregate=report.aggregate,
-            filters=report.filters,
-        )
-    if hasattr(org, "clock"):
-        setattr(org, "clock", _at(data.as_of, 14))  # noqa: B010 - not part of OrgLike
-    return ids
-
-
-def _stamps(created: datetime, modified: datetime | None = None) -> dict[str, str]:
-    modified = modified or created
-    return {
-        "CreatedDate": sf_datetime(created),
-        "LastModifiedDate": sf_datetime(modified),
-        "SystemModstamp": sf_datetime(modified),
-    }
-
-
-def _user_record(user: UserSpec) -> dict[str, Any]:
-    return {"Name": user.name, "Email": user.email, "IsActive": user.is_active} | _stamps(
-        user.created
-    )
-
-
-def _account_record(account: AccountSpec, ids: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "Name": account.name,
-        "OwnerId": ids[account.owner_key],
-        "Type": account.type,
-        "Industry": account.industry,
-    } | _stamps(account.created)
-
-
-def _opportunity_record(opp: OpportunitySpec, ids: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "Name": opp.name,
-        "AccountId": ids[opp.account_key],
-        "OwnerId": ids[opp.owner_key],
-        "Amount": opp.amount,
-        "StageName": opp.stage,
-        "CloseDate": opp.close_date.isoformat(),
-        "IsClosed": opp.is_closed,
-        "IsWon": opp.is_won,
-        "LeadSource": opp.lead_source,
-        "Type": opp.type,
-    } | _stamps(opp.created, opp.modified)
-
-
-def _event_record(event: EventSpec, ids: Mapping[str, str]) -> dict[str, Any]:
-    return {
-        "Subject": event.subject,
-        "OwnerId": ids[event.owner_key],
-        "WhatId": ids[event.what_key],
-        "ActivityDate": event.activity_date.isoformat(),
-        "StartDateTime": sf_datetime(event.start),
-        "EndDateTime": sf_datetime(event.end),
-        "Type": event.type,
-    } | _stamps(event.created)
 
 
 # ---------------------------------------------------------------------------
@@ -937,6 +410,10 @@ def document_url(style: str, bucket: str, key: str) -> str:
     if style == "plain_https":
         return f"{CDN_BASE_URL}{encoded}"
     raise ValueError(f"unknown URL style {style!r}")
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
 def _random_size(rng: random.Random) -> int:
@@ -1168,7 +645,7 @@ def _document_record(doc: DocumentSpec, account_ids: Mapping[str, str]) -> dict[
         "Account__c": account_ids[doc.account_key] if doc.account_key else None,
         "File_Name__c": doc.file_name,
         "File_Size__c": doc.size,
-    } | _stamps(doc.created, doc.modified)
+    } | stamps(doc.created, doc.modified)
 
 
 def serve_cdn(docs: Iterable[DocumentSpec]) -> FakeFileHost:

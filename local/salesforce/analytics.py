@@ -1,10 +1,17 @@
 """Analytics REST API: saved summary reports grouped by week, then by owner.
 
 `FakeOrg.add_report` registers a report over one object: its records (after
-the report's own SOQL `filters`) are grouped down by the Sunday-to-Saturday
-week of `date_field` (`dateGranularity: "Week"`), then by `owner_field`, and
-summarised by `aggregates` (`RowCount`, `s!Field` sum, `a!` average, `m!`
-min, `mx!` max, `u!` unique count).
+its saved `reportFilters`, ANDed, and an optional SOQL `filters` fragment) are
+grouped down by the week (or day: `dateGranularity`) of `date_field`, then by
+`owner_field`, and summarised by `aggregates` (`RowCount`, `s!Field` sum, `a!`
+average, `m!` min, `mx!` max, `u!` unique count).
+
+A report runs as the user whose token calls it, as Salesforce runs it: a
+dateTime column is grouped and filtered by that user's local day (time zone,
+DST included), weeks start on the first day of the user's locale (Sunday for
+en_US, Monday for en_GB: Salesforce Help, Relative Date Filter Reference), and
+relative date filters (`THIS_WEEK`, `LAST_N_WEEKS:6`...) count from the user's
+today. A CUSTOM range's `startDate`/`endDate` are the user's local days.
 
 * `GET /analytics/reports` lists reports.
 * `GET /analytics/reports/{id}` runs it synchronously (`?includeDetails=true`
@@ -12,11 +19,13 @@ min, `mx!` max, `u!` unique count).
   `reportFilters` (`[{column, operator, value}]`, ANDed) and
   `standardDateFilter` (`{column, durationValue: "CUSTOM", startDate,
   endDate}`, or a relative `durationValue` such as `LAST_N_WEEKS:6`).
-* `GET /analytics/reports/{id}/describe` returns the metadata only.
+* `GET /analytics/reports/{id}/describe` returns the metadata only, with the
+  report type's columns (`reportTypeMetadata.categories`, labels) and its
+  filter operators (`dataTypeFilterOperatorMap`).
 
-The answer has the real shape: `attributes`, `reportMetadata`,
-`reportExtendedMetadata`, `groupingsDown.groupings` (week `value` is the
-Sunday `YYYY-MM-DD`, `label` `11/2/2025 - 11/8/2025`; owner `value` is the user
+The answer has the real shape: `attributes`, `reportMetadata` (with the saved
+`reportFilters`), `reportExtendedMetadata`, `groupingsDown.groupings` (week
+`value` is its first day `YYYY-MM-DD`, `label` `11/2/2025 - 11/8/2025`; owner `value` is the user
 Id, `label` the user's Name), `groupingsAcross`, and `factMap` keyed `0!T`,
 `0_1!T` and `T!T` with `aggregates: [{label, value}]` (and `rows` with details).
 Unknown report Ids answer 404 NOT_FOUND.
@@ -31,12 +40,12 @@ from typing import TYPE_CHECKING, Any
 
 from local.fakes_common import FakeRequest, FakeResponse, json_response
 from local.salesforce.dates import (
+    UserClock,
     date_literal_range,
     date_of,
     is_date_literal,
     parse_date,
     week_label,
-    week_start,
 )
 from local.salesforce.errors import SalesforceApiError, not_found
 from local.salesforce.rest import RouteSpec, V, parse_json_body
@@ -99,6 +108,16 @@ class ReportDef:
     date_column: str
     owner_column: str
     detail_columns: list[str] = field(default_factory=list)
+    report_filters: list[dict[str, Any]] = field(default_factory=list)
+    boolean_filter: str | None = None
+    date_granularity: str = "Week"
+
+    def named_columns(self) -> dict[str, FieldDef]:
+        """Each column by its report name (`Opportunity.LeadSource`)."""
+        named = {self.date_column: self.date_field, self.owner_column: self.owner_field}
+        for field_def in self.obj.fields.values():
+            named.setdefault(f"{self.obj.name}.{field_def.name}", field_def)
+        return named
 
     def columns(self) -> dict[str, FieldDef]:
         """Every column name this report knows -> field."""
@@ -146,6 +165,20 @@ def _format(value: Any, data_type: str) -> str:
     if isinstance(value, date):
         return f"{value.month}/{value.day}/{value.year}"
     return str(value)
+
+
+_OPERATOR_LABELS = {
+    "equals": "equals",
+    "notEqual": "not equal to",
+    "lessThan": "less than",
+    "greaterThan": "greater than",
+    "lessOrEqual": "less or equal",
+    "greaterOrEqual": "greater or equal",
+    "contains": "contains",
+    "notContain": "does not contain",
+    "startsWith": "starts with",
+}
+_GRANULARITIES = ("Day", "Week")
 
 
 class ReportsApi:
@@ -202,8 +235,29 @@ class ReportsApi:
                 "reportMetadata": self.metadata(report, None, has_details=False),
                 "reportExtendedMetadata": self.extended_metadata(report),
                 "reportTypeMetadata": {
-                    "categories": [],
-                    "dataTypeFilterOperatorMap": {},
+                    "categories": [
+                        {
+                            "label": f"{report.obj.label} Information",
+                            "columns": {
+                                name: {
+                                    "dataType": column.type,
+                                    "filterValues": [
+                                        {"label": v, "name": v} for v in column.picklist_values
+                                    ],
+                                    "filterable": True,
+                                    "label": column.label,
+                                }
+                                for name, column in report.named_columns().items()
+                            },
+                        }
+                    ],
+                    "dataTypeFilterOperatorMap": {
+                        kind: [
+                            {"label": label, "name": name}
+                            for name, label in _OPERATOR_LABELS.items()
+                        ]
+                        for kind in sorted({c.type for c in report.obj.fields.values()})
+                    },
                     "divisionInfo": None,
                     "scopeInfo": {"defaultValue": "organization", "values": []},
                     "standardDateFilterDurationGroups": [],
@@ -220,7 +274,8 @@ class ReportsApi:
             meta = body.get("reportMetadata") if isinstance(body, dict) else None
             override = meta if isinstance(meta, dict) else None
         include_details = (request.param("includeDetails") or "").lower() == "true"
-        rows = self.filtered_rows(report, override or {})
+        clock = self.org.request_clock(request)
+        rows = self.filtered_rows(report, override or {}, clock)
         base = f"/services/data/v{version}/analytics/reports/{report.id}"
         result: dict[str, Any] = {
             "attributes": {
@@ -236,7 +291,10 @@ class ReportsApi:
             "reportExtendedMetadata": self.extended_metadata(report),
             "groupingsAcross": {"groupings": []},
         }
-        groupings, fact_map = self.summarise(report, rows, include_details)
+        granularity = self.metadata(report, override, has_details=False)["groupingsDown"][0]
+        groupings, fact_map = self.summarise(
+            report, rows, include_details, clock, granularity["dateGranularity"]
+        )
         result["groupingsDown"] = {"groupings": groupings}
         result["factMap"] = fact_map
         return json_response(200, result)
@@ -267,7 +325,7 @@ class ReportsApi:
             "groupingsAcross": [],
             "groupingsDown": [
                 {
-                    "dateGranularity": "Week",
+                    "dateGranularity": self._granularity(report, override),
                     "name": report.date_column,
                     "sortAggregate": None,
                     "sortOrder": "Asc",
@@ -284,8 +342,8 @@ class ReportsApi:
             "historicalSnapshotDates": [],
             "id": report.id,
             "name": report.name,
-            "reportBooleanFilter": override.get("reportBooleanFilter"),
-            "reportFilters": override.get("reportFilters") or [],
+            "reportBooleanFilter": override.get("reportBooleanFilter", report.boolean_filter),
+            "reportFilters": override.get("reportFilters", report.report_filters),
             "reportFormat": "SUMMARY",
             "reportType": {
                 "label": report.obj.label_plural,
@@ -300,6 +358,19 @@ class ReportsApi:
             "topRows": None,
             "userOrHierarchyFilterId": None,
         }
+
+    @staticmethod
+    def _granularity(report: ReportDef, override: dict[str, Any]) -> str:
+        """The date grouping's granularity: the saved one, or the run's (Day or Week)."""
+        groupings = override.get("groupingsDown")
+        if not groupings:
+            return report.date_granularity
+        wanted = str((groupings[0] or {}).get("dateGranularity") or "")
+        if wanted.title() not in _GRANULARITIES:
+            raise SalesforceApiError(
+                400, "BAD_REQUEST", f"dateGranularity {wanted!r} is not supported by this org"
+            )
+        return wanted.title()
 
     def extended_metadata(self, report: ReportDef) -> dict[str, Any]:
         columns = report.columns()
@@ -333,26 +404,31 @@ class ReportsApi:
 
     # ------------------------------------------------------------ filtering
 
-    def filtered_rows(self, report: ReportDef, override: dict[str, Any]) -> list[Record]:
+    def filtered_rows(
+        self, report: ReportDef, override: dict[str, Any], clock: UserClock
+    ) -> list[Record]:
         store = self.org.store
         if report.filters:
             compiled = compile_query(
-                store, f"SELECT Id FROM {report.obj.name} WHERE {report.filters}", self.org.today
+                store, f"SELECT Id FROM {report.obj.name} WHERE {report.filters}", clock
             )
             rows = run_compiled(store, compiled, include_deleted=False).records
         else:
             rows = store.rows(report.obj)
-        if override.get("reportBooleanFilter"):
+        if override.get("reportBooleanFilter", report.boolean_filter):
             raise SalesforceApiError(
                 400, "BAD_REQUEST", "reportBooleanFilter is not supported by this org"
             )
-        tests = [self._filter_test(report, f) for f in override.get("reportFilters") or []]
+        filters = override.get("reportFilters", report.report_filters) or []
+        tests = [self._filter_test(report, f, clock) for f in filters]
         date_filter = override.get("standardDateFilter")
         if isinstance(date_filter, dict):
-            tests.append(self._date_filter_test(report, date_filter))
+            tests.append(self._date_filter_test(report, date_filter, clock))
         return [r for r in rows if all(test(r) for test in tests)]
 
-    def _filter_test(self, report: ReportDef, spec: Any) -> Callable[[Record], bool]:
+    def _filter_test(
+        self, report: ReportDef, spec: Any, clock: UserClock
+    ) -> Callable[[Record], bool]:
         if not isinstance(spec, dict) or "column" not in spec or "operator" not in spec:
             raise SalesforceApiError(400, "BAD_REQUEST", f"Invalid report filter: {spec}")
         field_def = report.column_field(str(spec["column"]))
@@ -369,7 +445,12 @@ class ReportsApi:
             )
 
         def test_value(record: Record) -> bool:
-            current = _comparable(record.get(field_def.name))
+            raw_value = record.get(field_def.name)
+            current = _comparable(
+                clock.local_day(raw_value)
+                if raw_value is not None and field_def.type == "datetime"
+                else raw_value
+            )
             if operator == "notEqual":
                 return all(current != v for v in values)
             return any(compare(current, v) for v in values)
@@ -390,25 +471,27 @@ class ReportsApi:
             ) from exc
 
     def _date_filter_test(
-        self, report: ReportDef, spec: dict[str, Any]
+        self, report: ReportDef, spec: dict[str, Any], clock: UserClock
     ) -> Callable[[Record], bool]:
         field_def = report.column_field(str(spec.get("column") or report.date_column))
         if field_def.type not in ("date", "datetime"):
             raise SalesforceApiError(
                 400, "BAD_REQUEST", f"The column {spec.get('column')} is not a date column"
             )
-        start, end = self._date_range(spec)
+        start, end = self._date_range(spec, clock)
 
         def test(record: Record) -> bool:
             value = record.get(field_def.name)
             if value is None:
                 return start is None and end is None
-            day = date_of(value)
+            day = clock.local_day(value)
             return (start is None or day >= start) and (end is None or day <= end)
 
         return test
 
-    def _date_range(self, spec: dict[str, Any]) -> tuple[date | None, date | None]:
+    def _date_range(
+        self, spec: dict[str, Any], clock: UserClock
+    ) -> tuple[date | None, date | None]:
         duration = str(spec.get("durationValue") or "CUSTOM").upper()
         if duration == "CUSTOM":
             try:
@@ -426,20 +509,29 @@ class ReportsApi:
             raise SalesforceApiError(
                 400, "BAD_REQUEST", f"Invalid durationValue: {spec.get('durationValue')}"
             )
-        first, after = date_literal_range(name, int(n_text) if n_text else None, self.org.today)
+        n = int(n_text) if n_text else None
+        first, after = date_literal_range(name, n, clock.today, clock.first_weekday)
         return first, after - timedelta(days=1)
 
     # ------------------------------------------------------------ summaries
 
     def summarise(
-        self, report: ReportDef, rows: list[Record], include_details: bool
+        self,
+        report: ReportDef,
+        rows: list[Record],
+        include_details: bool,
+        clock: UserClock,
+        granularity: str = "Week",
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Rows grouped by the running user's local week (or day), then by owner."""
         weeks: dict[date | None, list[Record]] = {}
         for record in rows:
             value = record.get(report.date_field.name)
-            weeks.setdefault(week_start(date_of(value)) if value is not None else None, []).append(
-                record
-            )
+            bucket = None
+            if value is not None:
+                day = clock.local_day(value)
+                bucket = clock.week_start(day) if granularity == "Week" else day
+            weeks.setdefault(bucket, []).append(record)
         fact_map: dict[str, Any] = {"T!T": self._fact(report, rows, False)}
         groupings: list[dict[str, Any]] = []
         ordered = sorted(weeks, key=lambda w: (w is not None, w or date.min))
@@ -459,7 +551,7 @@ class ReportsApi:
                 {
                     "groupings": children,
                     "key": key,
-                    "label": week_label(sunday) if sunday else "-",
+                    "label": _bucket_label(sunday, granularity),
                     "value": sunday.isoformat() if sunday else None,
                 }
             )
@@ -513,6 +605,12 @@ class ReportsApi:
             else:
                 cells.append({"label": _format(value, field_def.type), "value": value})
         return cells
+
+
+def _bucket_label(first: date | None, granularity: str) -> str:
+    if first is None:
+        return "-"
+    return week_label(first) if granularity == "Week" else _format(first, "date")
 
 
 def _text_test(field_def: FieldDef, operator: str, wanted: list[str]) -> Callable[[Record], bool]:

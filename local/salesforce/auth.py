@@ -13,6 +13,8 @@ A successful login returns `{access_token, instance_url, id, token_type,
 issued_at, signature}`. Data calls must carry `Authorization: Bearer <token>`;
 `revoke_all` (behind `FakeOrg.expire_session`) makes every token issued so far
 invalid, so the next data call gets 401 INVALID_SESSION_ID until a new login.
+Each token remembers the username it was issued to: the org runs the call as
+that user (`username_for`).
 """
 
 from __future__ import annotations
@@ -76,25 +78,33 @@ class Auth:
         self.instance_url = instance_url
         self.login_url = login_url
         self._user_id_for = user_id_for
-        self._tokens: set[str] = set()
+        self._tokens: dict[str, str | None] = {}  # token -> the username it runs as
         self.consumer_key: str | None = None
         self.allowed_usernames: set[str] | None = None
         self.logins = 0
 
     # ------------------------------------------------------------ sessions
 
-    def issue(self) -> str:
+    def issue(self, username: str | None = None) -> str:
         token = f"{self.org_id[:15]}!AQ{secrets.token_urlsafe(72)}"
-        self._tokens.add(token)
+        self._tokens[token] = username
         return token
 
     def revoke_all(self) -> None:
         self._tokens.clear()
 
-    def is_authorized(self, request: FakeRequest) -> bool:
+    def _token(self, request: FakeRequest) -> str | None:
         header = request.header("Authorization") or ""
         scheme, _, token = header.partition(" ")
-        return scheme.lower() in ("bearer", "oauth") and token.strip() in self._tokens
+        return token.strip() if scheme.lower() in ("bearer", "oauth") else None
+
+    def is_authorized(self, request: FakeRequest) -> bool:
+        return self._token(request) in self._tokens
+
+    def username_for(self, request: FakeRequest) -> str | None:
+        """The user a call runs as (None: a token issued without a login)."""
+        token = self._token(request)
+        return self._tokens.get(token) if token else None
 
     # -------------------------------------------------------------- grants
 
@@ -146,7 +156,7 @@ class Auth:
 
     def _token_response(self, username: str) -> dict[str, Any]:
         self.logins += 1
-        token = self.issue()
+        token = self.issue(username)
         issued_at = str(int(time.time() * 1000))
         user_id = self._user_id_for(username)
         identity = f"{self.login_url}/id/{self.org_id}/{user_id}"

@@ -446,7 +446,7 @@ class BulkApi:
         soql = str(body.get("query") or "")
         if not soql:
             raise SalesforceApiError(400, "INVALIDJOB", "The query is required")
-        compiled = compile_query(self.org.store, soql, self.org.today)
+        compiled = compile_query(self.org.store, soql, self.org.request_clock(request))
         if compiled.aggregate or compiled.count_only or compiled.offset:
             raise SalesforceApiError(
                 400,

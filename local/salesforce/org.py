@@ -20,6 +20,11 @@ REQUEST_LIMIT_EXCEEDED), the bearer token (401 INVALID_SESSION_ID), then the
 handler. Handler errors are answered in Salesforce's `[{message, errorCode}]`
 shape. The token endpoint is never counted nor failed.
 
+Every data call runs as the user its token was issued to, in that user's time
+zone and locale (`TimeZoneSidKey`, `LocaleSidKey`; users created without them
+get the org's defaults, `time_zone` and `locale`): SOQL date literals and
+reports use that user's days and weeks (see `dates.py`).
+
 The Python methods (`insert`, `update`, `delete`, `get`, `records`) seed and
 inspect data: they bypass API validation, faults and counting. All state is
 guarded by one re-entrant lock, so Lambda thread pools can call concurrently.
@@ -42,7 +47,7 @@ from local.fakes_common import FakeRequest, FakeResponse, FakeService, json_resp
 from local.salesforce.analytics import ReportDef, ReportsApi, parse_aggregate
 from local.salesforce.auth import Auth
 from local.salesforce.bulk import BulkApi
-from local.salesforce.dates import to_utc
+from local.salesforce.dates import UserClock, to_utc
 from local.salesforce.errors import SalesforceApiError
 from local.salesforce.rest import Handler, RestApi
 from local.salesforce.schema import make_id, normalize_id
@@ -109,6 +114,8 @@ class FakeOrg(FakeService):
         daily_api_limit: int = 100_000,
         query_page_size: int = 2000,
         bulk_page_size: int = 10_000,
+        time_zone: str = "GMT",
+        locale: str = "en_US",
     ) -> None:
         super().__init__(instance_url)
         self.instance_url = self.base_url
@@ -117,6 +124,9 @@ class FakeOrg(FakeService):
         self.daily_api_limit = daily_api_limit
         self.query_page_size = query_page_size
         self.bulk_page_size = bulk_page_size
+        UserClock.for_user(datetime.now(UTC), time_zone, locale)  # ValueError if unknown
+        self.time_zone = time_zone  # the org's default time zone and locale, which
+        self.locale = locale  # a user created without its own gets
         self._fixed_clock: datetime | None = None
         self._api_usage = 0
         self._failures: dict[int, tuple[int, str, str]] = {}
@@ -180,6 +190,24 @@ class FakeOrg(FakeService):
         with self._lock:
             self._fixed_clock = to_utc(value) if value is not None else None
 
+    def user_clock(self, username: str | None = None) -> UserClock:
+        """The clock of the user named `username` (its TimeZoneSidKey and LocaleSidKey),
+        or the org's defaults for a user without a User record."""
+        with self._lock:
+            zone, locale = self.time_zone, self.locale
+            user = self.store.find_object("User")
+            if username and user is not None and user.field("Username") is not None:
+                for record in self.store.rows(user):
+                    if record.get("Username") == username:
+                        zone = record.get("TimeZoneSidKey") or zone
+                        locale = record.get("LocaleSidKey") or locale
+                        break
+            return UserClock.for_user(self.now, zone, locale)
+
+    def request_clock(self, request: FakeRequest) -> UserClock:
+        """The clock of the user a call runs as."""
+        return self.user_clock(self.auth.username_for(request))
+
     def advance_clock(self, delta: timedelta) -> datetime:
         """Move a frozen clock forward (freezing it at now first if it is live)."""
         with self._lock:
@@ -219,9 +247,24 @@ class FakeOrg(FakeService):
     # ------------------------------------------------------------ seeding API
 
     def insert(self, sobject: str, record: Mapping[str, Any]) -> str:
-        """Store a record (values coerced to field types); returns its 18-character Id."""
+        """Store a record (values coerced to field types); returns its 18-character Id.
+
+        A User gets the org's default time zone and locale unless it names its own."""
         with self._lock:
+            if sobject.lower() == "user":
+                record = self._with_user_defaults(record)
             return self.store.insert(sobject, record)
+
+    def _with_user_defaults(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        obj = self.store.find_object("User")
+        filled = dict(record)
+        for name, default in (("TimeZoneSidKey", self.time_zone), ("LocaleSidKey", self.locale)):
+            if obj is not None and obj.field(name) is not None and not filled.get(name):
+                filled[name] = default
+        UserClock.for_user(
+            self.now, filled.get("TimeZoneSidKey") or "GMT", filled.get("LocaleSidKey") or "en_US"
+        )
+        return filled
 
     def update(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
         """Change fields and bump LastModifiedDate/SystemModstamp (unless given)."""
@@ -252,13 +295,17 @@ class FakeOrg(FakeService):
                 for r in self.store.rows(obj, include_deleted=include_deleted)
             ]
 
-    def query(self, soql: str, *, include_deleted: bool = False) -> dict[str, Any]:
-        """Run SOQL without HTTP, counting or faults: `{totalSize, done, records}` as REST shapes it.
+    def query(
+        self, soql: str, *, include_deleted: bool = False, as_user: str | None = None
+    ) -> dict[str, Any]:
+        """Run SOQL without HTTP, counting or faults: `{totalSize, done, records}` as REST shapes it,
+        as the user named `as_user` (default: the org's time zone and locale).
 
         Raises `SalesforceApiError` for a query the API would reject.
         """
         with self._lock:
-            result = execute(self.store, soql, today=self.today, include_deleted=include_deleted)
+            clock = self.user_clock(as_user)
+            result = execute(self.store, soql, clock=clock, include_deleted=include_deleted)
             records = result.rest_records(self.store, self.api_version)
             return {"totalSize": result.total_size, "done": True, "records": records}
 
@@ -269,11 +316,16 @@ class FakeOrg(FakeService):
         *,
         username: str | None = None,
         active: bool = True,
+        time_zone: str | None = None,
+        locale: str | None = None,
     ) -> str:
-        """Insert a User (needs the User object, e.g. from `with_standard_objects`)."""
+        """Insert a User (needs the User object, e.g. from `with_standard_objects`), in
+        `time_zone` and `locale` (default: the org's)."""
         record: dict[str, Any] = {"Name": name, "Email": email, "IsActive": active}
         if username is not None:
             record["Username"] = username
+        record["TimeZoneSidKey"] = time_zone or self.time_zone
+        record["LocaleSidKey"] = locale or self.locale
         return self.insert("User", record)
 
     # ---------------------------------------------------------------- reports
@@ -291,11 +343,17 @@ class FakeOrg(FakeService):
         date_column: str | None = None,
         owner_column: str | None = None,
         detail_columns: Sequence[str] | None = None,
+        report_filters: Sequence[Mapping[str, Any]] = (),
+        date_granularity: str = "Week",
     ) -> None:
         """A saved summary report: rows grouped by week of `date_field`, then by `owner_field`.
 
         `aggregate` is "RowCount" or "<s|a|m|mx|u>!<Field>" (e.g. "s!Amount"), or a
-        list of them. `filters` is a SOQL WHERE fragment applied before grouping.
+        list of them. `report_filters` are its saved filters as the Analytics API
+        shows them (`{"column": "Opportunity.LeadSource", "operator": "equals",
+        "value": "Boca"}`, ANDed); `filters` is a SOQL WHERE fragment applied too,
+        which the API does not show (an org's hidden logic). `date_granularity`
+        is "Week" or "Day".
         Columns are named `<Object>.<Field>` unless `date_column`/`owner_column`
         say otherwise (e.g. "CLOSE_DATE", "FULL_NAME").
         """
@@ -310,7 +368,7 @@ class FakeOrg(FakeService):
             if filters:
                 try:
                     compile_query(
-                        self.store, f"SELECT Id FROM {obj.name} WHERE {filters}", self.today
+                        self.store, f"SELECT Id FROM {obj.name} WHERE {filters}", self.user_clock()
                     )
                 except SalesforceApiError as exc:
                     raise ValueError(f"invalid report filters {filters!r}: {exc.message}") from exc
@@ -326,7 +384,15 @@ class FakeOrg(FakeService):
             report = ReportDef(
                 report_id, name, obj, date_def, owner_def, aggregates, filters, date_col, owner_col
             )
-            for column in details:
+            if date_granularity not in ("Week", "Day"):
+                raise ValueError(f"date_granularity {date_granularity!r} is not Week or Day")
+            report.date_granularity = date_granularity
+            report.report_filters = [
+                {"column": str(f["column"]), "isRunPageEditable": True,
+                 "operator": str(f["operator"]), "value": str(f.get("value", ""))}
+                for f in report_filters
+            ]  # fmt: skip
+            for column in [*details, *(f["column"] for f in report.report_filters)]:
                 report.column_field(column)
             report.detail_columns = details
             self.analytics.add(report)

@@ -289,7 +289,7 @@ class RestApi:
         result = execute(
             self.org.store,
             soql,
-            today=self.org.today,
+            clock=self.org.request_clock(request),
             include_deleted=endpoint.lower() == "queryall",
         )
         records = result.rest_records(self.org.store, version)

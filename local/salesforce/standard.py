@@ -37,8 +37,16 @@ OPPORTUNITY_STAGES = (
 STANDARD_OBJECTS: tuple[ObjectSpec, ...] = (
     ObjectSpec(
         "User",
-        {"Name": "string", "Email": "email", "Username": "string", "IsActive": "boolean"},
+        {
+            "Name": "string",
+            "Email": "email",
+            "Username": "string",
+            "IsActive": "boolean",
+            "TimeZoneSidKey": "picklist",
+            "LocaleSidKey": "picklist",
+        },
         key_prefix="005",
+        required=("TimeZoneSidKey", "LocaleSidKey"),
     ),
     ObjectSpec(
         "Account",

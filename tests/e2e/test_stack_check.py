@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from local import demo_org
 from local.stack import LocalStack
+
+
+@pytest.fixture(autouse=True)
+def velocity_ready(stack: LocalStack) -> None:
+    """The org's integration user and saved reports as the velocity reports need them."""
+    stack.org.insert("User", demo_org.integration_user_record())
+    demo_org.load_reports(stack.org)
 
 
 def _seed_documents(stack: LocalStack, count: int, *, missing: int = 0, broken: int = 0) -> None:
@@ -120,3 +130,97 @@ def test_wrong_field_mapping_is_a_clear_configuration_error(stack: LocalStack) -
     assert result.status == "FAILED"
     assert result.error == "MappingMismatchError"
     assert "Document_Url__c" in (result.cause or "")
+
+
+# ---------------------------------------------------------------------- velocity settings
+
+
+def _integration_user(stack: LocalStack) -> str:
+    rows = stack.org.query(
+        f"SELECT Id FROM User WHERE Username = '{demo_org.INTEGRATION_USERNAME}'"
+    )["records"]
+    return str(rows[0]["Id"])
+
+
+def test_velocity_settings_right_pass_and_are_in_the_summary(stack: LocalStack) -> None:
+    _seed_documents(stack, 3)
+
+    result = stack.run("StackCheckStateMachine", {}, name="check-velocity-ok")
+
+    assert result.succeeded, result.cause
+    velocity = result.output["velocity"]
+    assert velocity["healthy"] is True and velocity["problems"] == []
+    assert velocity["integrationUser"] == {
+        "username": demo_org.INTEGRATION_USERNAME,
+        "id": _integration_user(stack),
+        "timeZone": "America/New_York",
+        "locale": "en_US",
+        "weekStart": "sunday",
+    }
+    assert [r["metric"] for r in velocity["savedReports"]] == [
+        "meetings",
+        "opp_dollars",
+        "closed_won",
+    ]
+    assert all(r["ok"] for r in velocity["savedReports"])
+    assert result.output["healthy"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"TimeZoneSidKey": "Europe/London"},
+            [
+                "runs Salesforce reports in time zone Europe/London, not OrgTimeZone "
+                "America/New_York",
+                "edit integration@revops.example and set Time Zone to America/New_York",
+            ],
+        ),
+        (
+            {"LocaleSidKey": "en_GB"},
+            [
+                "has locale en_GB, whose weeks start on Monday",
+                "VelocityWeekStart is sunday",
+                "set Locale to one whose weeks start on Sunday, e.g. English (United States), "
+                "en_US",
+            ],
+        ),
+    ],
+)
+def test_a_misconfigured_integration_user_fails_the_check_with_the_fix(
+    stack: LocalStack, change: dict[str, str], expected: list[str]
+) -> None:
+    _seed_documents(stack, 3)
+    stack.org.update("User", _integration_user(stack), change)
+
+    result = stack.run("StackCheckStateMachine", {}, name="check-velocity-user")
+
+    assert result.status == "FAILED" and result.error == "VelocitySettingsError"
+    for text in expected:
+        assert text in (result.cause or "")
+    # The summary is still written, with the same problem.
+    s3 = stack.client("s3")
+    key = "stackcheck/check-velocity-user/summary.json"
+    summary = json.loads(
+        s3.get_object(Bucket=stack.physical_name("WorkBucket"), Key=key)["Body"].read()
+    )
+    assert summary["healthy"] is False
+    assert summary["velocity"]["message"] == result.cause
+
+
+def test_a_saved_report_grouped_otherwise_fails_the_check_with_the_fix(
+    stack: LocalStack,
+) -> None:
+    _seed_documents(stack, 3)
+    meetings = stack.org.analytics.reports[demo_org.BOCA_REPORT_IDS["meetings"]]
+    meetings.date_granularity = "Day"
+
+    result = stack.run("StackCheckStateMachine", {}, name="check-velocity-report")
+
+    assert result.status == "FAILED" and result.error == "VelocitySettingsError"
+    cause = result.cause or ""
+    assert "metric 'meetings': saved report 00O8c000001BocaMTG" in cause
+    assert "groups first by Event.ActivityDate by Day; it must group by week first" in cause
+    assert "Group Dates By: Calendar Week" in cause
+    assert "opp_dollars" not in cause  # the right ones pass

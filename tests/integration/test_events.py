@@ -37,6 +37,14 @@ def test_stack_check_handlers_run_from_their_event_files(stack: LocalStack) -> N
     assert error is None, summary
     assert summary["chunks"] == 1 and summary["reachable"] == 50
 
+    # No integration user nor saved reports in this org: every problem, none raised.
+    velocity, error = stack.invoke(
+        "CheckVelocityFunction", load_event("check_velocity_default.json")
+    )
+    assert error is None, velocity
+    assert velocity["healthy"] is False and len(velocity["problems"]) == 4
+    assert "Fix:" in velocity["message"]
+
 
 def test_a_malformed_event_is_a_typed_error(stack: LocalStack) -> None:
     body, error = stack.invoke("ProbeFilesFunction", {"runId": "", "bucket": 3})

@@ -257,7 +257,8 @@ def test_boca_reports(org: dd.OrgData) -> None:
     for metric in ("opp_dollars", "closed_won"):
         report = reports[dd.BOCA_REPORT_IDS[metric]]
         assert (report.sobject, report.aggregate) == ("Opportunity", "s!Amount")
-        assert dd.BOCA_LEAD_SOURCE in (report.filters or "")
+        shown = {(f["column"], f["operator"], f["value"]) for f in report.report_filters}
+        assert ("Opportunity.LeadSource", "equals", dd.BOCA_LEAD_SOURCE) in shown
     assert reports[dd.BOCA_REPORT_IDS["closed_won"]].date_field == "CloseDate"
 
 
@@ -424,7 +425,12 @@ def test_load_org_into_a_recorder(org: dd.OrgData) -> None:
     recorder = RecordingOrg()
     ids = dd.load_org(recorder, org)
     expected = len(org.users) + len(org.accounts) + len(org.opportunities) + len(org.events)
-    assert len(ids) == expected
+    assert len(ids) == expected + 1  # and the integration user
+    integration = recorder.records["User"][ids["integration"]]
+    assert (integration["TimeZoneSidKey"], integration["LocaleSidKey"]) == (
+        dd.ORG_TIME_ZONE,
+        "en_US",
+    )
     assert set(recorder.reports) == set(dd.BOCA_REPORT_IDS.values())
     assert recorder.clock is not None and recorder.clock.date() == org.as_of
     accounts = recorder.records["Account"]

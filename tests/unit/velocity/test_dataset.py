@@ -58,10 +58,17 @@ def test_reps_show_when_any_week_their_windows_read_has_activity() -> None:
     assert BOB in {r.id for r in older.reps}
 
 
-def test_two_reps_with_one_name_stay_apart() -> None:
-    labels = labels_for({ANN: "Alex Morgan", BOB: "alex morgan ", CY: "Cy Dee"})
+def test_two_reps_with_one_name_stay_apart_by_username() -> None:
+    names = {ANN: "Alex Morgan", BOB: "alex morgan ", CY: "Cy Dee"}
+    handles = {ANN: "alex@example.test", CY: "cy@example.test"}
 
-    assert labels == {ANN: f"Alex Morgan ({ANN})", BOB: f"alex morgan  ({BOB})", CY: "Cy Dee"}
+    labels = labels_for(names, handles)
+
+    assert labels == {
+        ANN: "Alex Morgan (alex@example.test)",
+        BOB: f"alex morgan  ({BOB})",  # no username or email known: the Id, still apart
+        CY: "Cy Dee",
+    }
     entry = build_entry(dataset(), Week(ago(1)), generated_at="t", run_id="r")
     exported = entry.exported()["data"]["data"]
     assert f"Alex Morgan ({ANN})" in exported and f"Alex Morgan ({BOB})" in exported

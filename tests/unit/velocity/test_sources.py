@@ -311,7 +311,25 @@ def test_users_gives_names_and_active_flags_and_omits_unknown_ids(
 ) -> None:
     found = source_for(org).users([users["ann"], users["bob"], "005000000000099AAA", "not-an-id"])
 
-    assert found == {users["ann"]: ("Ann Lee", True), users["bob"]: ("Bob Ray", False)}
+    assert {i: (u.name, u.active) for i, u in found.items()} == {
+        users["ann"]: ("Ann Lee", True),
+        users["bob"]: ("Bob Ray", False),
+    }
+
+
+def test_the_integration_users_settings_are_read_by_its_username(org: FakeOrg) -> None:
+    org.add_user(
+        "Integration", username="it@example.test", time_zone="Europe/Berlin", locale="de_DE"
+    )
+    source = VelocitySource(
+        Meter(SalesforceGateway(sf=org.client("it@example.test"), username="it@example.test")),
+        Calendar("America/New_York"),
+    )
+
+    runner = source.integration_user()
+
+    assert (runner.time_zone, runner.locale) == ("Europe/Berlin", "de_DE")
+    assert source.meter.calls == 1
 
 
 def test_opportunity_facts_page_through_every_record(org: FakeOrg, users: dict[str, str]) -> None:

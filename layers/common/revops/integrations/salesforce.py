@@ -88,6 +88,11 @@ class ApiUsage:
     limit: int
 
 
+def soql_string(value: str) -> str:
+    """`value` escaped for a quoted SOQL string literal (backslashes and quotes)."""
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
 def _error_code(exc: SalesforceError) -> str:
     content = exc.content
     if isinstance(content, list) and content and isinstance(content[0], dict):
@@ -139,6 +144,7 @@ class SalesforceGateway:
         *,
         connect: Callable[[], Salesforce] | None = None,
         bulk_poll_seconds: float = 2.0,
+        username: str | None = None,
     ) -> None:
         if sf is None and connect is None:
             raise ValueError("SalesforceGateway needs a client or a way to connect")
@@ -147,14 +153,18 @@ class SalesforceGateway:
         self._lock = threading.Lock()
         self.bulk_poll_seconds = bulk_poll_seconds
         self._describes: dict[str, dict[str, Any]] = {}
+        self._username = username
 
     @classmethod
     def from_secret(cls, secret_name: str, *, bulk_poll_seconds: float = 2.0) -> SalesforceGateway:
+        gateway: SalesforceGateway
+
         def connect() -> Salesforce:
             secret = get_json_secret(secret_name)
             missing = [k for k in ("username", "consumer_key", "private_key") if not secret.get(k)]
             if missing:
                 raise ConfigurationError(f"secret {secret_name!r} lacks {', '.join(missing)}")
+            gateway._username = str(secret["username"])
             try:
                 return Salesforce(
                     username=secret["username"],
@@ -167,7 +177,8 @@ class SalesforceGateway:
             except SalesforceAuthenticationFailed as exc:
                 raise SalesforceAuthError(f"Salesforce login failed: {exc.message}") from exc
 
-        return cls(connect=connect, bulk_poll_seconds=bulk_poll_seconds)
+        gateway = cls(connect=connect, bulk_poll_seconds=bulk_poll_seconds)
+        return gateway
 
     # ------------------------------------------------------------------ plumbing
 
@@ -178,6 +189,13 @@ class SalesforceGateway:
                 assert self._connect is not None
                 self._sf = self._connect()
             return self._sf
+
+    @property
+    def username(self) -> str | None:
+        """The user every call runs as (logs in first when it is not known yet)."""
+        if self._username is None and self._connect is not None and self._sf is None:
+            _ = self.client
+        return self._username
 
     def _relogin(self, stale: Salesforce) -> None:
         with self._lock:

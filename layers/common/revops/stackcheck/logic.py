@@ -168,7 +168,11 @@ def summarize(
         failures=failures,
         api_usage=request.api_usage,
         summary_key=summary_key,
-        healthy=not failures and counts["missing"] == 0 and counts["invalid_url"] == 0,
+        velocity=request.velocity,
+        healthy=not failures
+        and counts["missing"] == 0
+        and counts["invalid_url"] == 0
+        and (request.velocity or {}).get("healthy", True) is not False,
         **counts,
     )
     documents.put_json(summary_key, summary.model_dump(by_alias=True))

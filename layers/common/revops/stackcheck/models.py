@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -49,6 +51,7 @@ class SummaryRequest(BaseModel):
     run_id: str = Field(alias="runId", min_length=1)
     bucket: str
     api_usage: dict[str, int] | None = Field(None, alias="apiUsage")
+    velocity: dict[str, Any] | None = None  # the velocity settings check (CheckVelocity)
 
 
 class Summary(BaseModel):
@@ -66,4 +69,5 @@ class Summary(BaseModel):
     bytes: int
     api_usage: dict[str, int] | None = Field(None, serialization_alias="apiUsage")
     summary_key: str = Field(serialization_alias="summaryKey")
+    velocity: dict[str, Any] | None = None
     healthy: bool

@@ -37,6 +37,7 @@ class VelocityWeekItem(Model):
     source = UnicodeAttribute(default="run")
     run_id = UnicodeAttribute(null=True)
     as_of = UnicodeAttribute(null=True)
+    definitions = JSONAttribute(null=True)  # metric -> what it counted (velocity.definitions)
 
 
 class VelocityHistoryStore:

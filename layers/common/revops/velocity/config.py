@@ -140,6 +140,12 @@ class SoqlSource(_Config):
     def value_expression(self) -> str:
         return "COUNT(Id)" if self.value == "count" else self.value
 
+    @property
+    def sum_field(self) -> str | None:
+        """The field a SUM adds up (None for a count)."""
+        match = _SUM.match(self.value)
+        return match.group(1) if match else None
+
 
 Source = Annotated[ReportSource | SoqlSource, Field(discriminator="type")]
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import jinja2
 
+from revops.velocity import definitions
 from revops.velocity.config import Format, MetricConfig, ReportConfig
 from revops.velocity.history import HistoryEntry
 
@@ -206,6 +207,9 @@ class ReportView:
     generated_at: str
     last_week: str = ""
     prior_week: str = ""
+    week_label: str = "Last week"  # "This week, in progress" for a week not over
+    definitions: list[tuple[str, str]] = field(default_factory=list)  # (metric, what it counts)
+    definition_notes: list[str] = field(default_factory=list)  # weeks that counted otherwise
 
 
 def _window_value(metrics: dict[str, Any], metric: MetricConfig, window: str) -> Any:
@@ -223,10 +227,14 @@ def _trend_value(metrics: dict[str, Any] | None, metric: MetricConfig) -> float 
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _columns(report: ReportConfig) -> tuple[list[Group], list[Column]]:
+IN_PROGRESS = "This week, in progress"
+
+
+def _columns(report: ReportConfig, in_progress: bool = False) -> tuple[list[Group], list[Column]]:
+    labels = WINDOW_LABELS | ({"last": "This wk (so far)"} if in_progress else {})
     groups, columns = [], []
     for metric in report.metrics:
-        names = [WINDOW_LABELS[w] for w in metric.windows] if metric.is_window else ["Value"]
+        names = [labels[w] for w in metric.windows] if metric.is_window else ["Value"]
         names.append("Trend")
         groups.append(Group(metric.label, len(names), metric.description))
         for index, name in enumerate(names):
@@ -280,9 +288,9 @@ def report_view(
     report: ReportConfig, history: Sequence[HistoryEntry], *, generated_at: str
 ) -> ReportView:
     """The page's content: the newest entry, with sparklines over the whole history."""
-    groups, columns = _columns(report)
     ordered = sorted(history, key=lambda e: e.week_key)  # oldest first
     entry = ordered[-1] if ordered else None
+    groups, columns = _columns(report, entry is not None and entry.in_progress_through is not None)
     weeks = [e.week_key for e in ordered]
     if entry is None:
         return ReportView(report, None, groups, columns, [], None, weeks, generated_at)
@@ -334,7 +342,42 @@ def report_view(
         generated_at,
         last_week=format_period(entry.period, "last_week"),
         prior_week=format_period(entry.period, "prior_week"),
+        week_label=IN_PROGRESS if entry.in_progress_through else "Last week",
+        definitions=_definitions(report, entry),
+        definition_notes=_definition_notes(report, entry, ordered),
     )
+
+
+def _definitions(report: ReportConfig, entry: HistoryEntry) -> list[tuple[str, str]]:
+    shown = []
+    for metric in report.metrics:
+        found = (entry.definitions or {}).get(metric.key)
+        if found:
+            shown.append((metric.label, definitions.sentence(found)))
+    return shown
+
+
+def _definition_notes(
+    report: ReportConfig, entry: HistoryEntry, ordered: Sequence[HistoryEntry]
+) -> list[str]:
+    """Which kept weeks counted a metric under another definition than the newest week."""
+    notes = []
+    for metric in report.metrics:
+        now = (entry.definitions or {}).get(metric.key)
+        if not now:
+            continue
+        other = [
+            e.week_key
+            for e in ordered
+            if (e.definitions or {}).get(metric.key)
+            and not definitions.same(e.definitions[metric.key], now)  # type: ignore[index]
+        ]
+        if other:
+            notes.append(
+                f"{metric.label}: weeks {', '.join(other)} counted an earlier definition; "
+                "trends across that change compare different things"
+            )
+    return notes
 
 
 @dataclass

@@ -33,6 +33,7 @@ class RepInfo(BaseModel):
     id: str
     name: str
     label: str
+    username: str | None = None
     active: bool | None = None
     known: bool = True  # False: the owner is not a User we can read (deleted or unknown)
 
@@ -54,18 +55,23 @@ class Dataset(BaseModel):
     # point metric -> week start -> owner (or TEAM) -> value
     points: dict[str, dict[date, dict[str, float | int | None]]]
     reps: dict[str, RepInfo]
+    definitions: dict[str, Any] = {}  # metric -> what it counts (definitions.py)
 
     def report_config(self) -> ReportConfig:
         return ReportConfig.model_validate(self.config)
 
 
-def labels_for(names: dict[str, str]) -> dict[str, str]:
-    """Owner Id -> shown name; a name two owners share becomes `Name (UserId)`."""
+def labels_for(names: dict[str, str], handles: dict[str, str] | None = None) -> dict[str, str]:
+    """Owner Id -> shown name; a name two owners share becomes `Name (username)` (or the
+    email, or the User Id when neither is known), which a person can tell apart."""
     counts: dict[str, int] = defaultdict(int)
     for name in names.values():
         counts[name.strip().casefold()] += 1
+    handles = handles or {}
     return {
-        owner: f"{name} ({owner})" if counts[name.strip().casefold()] > 1 else name
+        owner: f"{name} ({handles.get(owner) or owner})"
+        if counts[name.strip().casefold()] > 1
+        else name
         for owner, name in names.items()
     }
 
@@ -137,6 +143,7 @@ def build_entry(
         source="run",
         run_id=run_id,
         as_of=as_of.isoformat() if as_of else None,
+        definitions=dataset.definitions or None,
     )
 
 

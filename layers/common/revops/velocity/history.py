@@ -67,6 +67,7 @@ class HistoryEntry(BaseModel):
     source: Literal["run", "import"] = "run"
     run_id: str | None = None
     as_of: str | None = None  # the run's asOf: a week not over by then is in progress
+    definitions: dict[str, Any] | None = None  # metric -> what it counted (definitions.py)
 
     @property
     def in_progress_through(self) -> date | None:
@@ -263,6 +264,7 @@ def to_document(entry: HistoryEntry) -> dict[str, Any]:
         "source": entry.source,
         "run_id": entry.run_id,
         "as_of": entry.as_of,
+        "definitions": entry.definitions,
     }
 
 
@@ -279,4 +281,5 @@ def from_item(item: Any) -> HistoryEntry:
         source=item.source or "run",
         run_id=item.run_id,
         as_of=item.as_of,
+        definitions=getattr(item, "definitions", None),
     )

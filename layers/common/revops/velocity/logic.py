@@ -22,7 +22,7 @@ from revops.errors import InvalidInputError, UpstreamError
 from revops.integrations.objects import DocumentStore
 from revops.store.velocity import VelocityHistoryStore
 from revops.validation import parse
-from revops.velocity import dashboards
+from revops.velocity import dashboards, definitions
 from revops.velocity.config import (
     REPORT_NAMES,
     MetricConfig,
@@ -66,6 +66,7 @@ from revops.velocity.points import (
     accounts_owned,
     opportunity_measure,
 )
+from revops.velocity.preflight import require_user
 from revops.velocity.sources import Series, VelocitySource
 from revops.velocity.weeks import Calendar, Week
 from revops.velocity.windows import AVERAGE_WEEKS
@@ -208,12 +209,18 @@ def _unknown_owner(owner: str, report_label: str | None) -> str:
 def fetch(request: FetchRequest, source: VelocitySource, documents: DocumentStore) -> FetchResult:
     """Read every week the run needs from Salesforce once, and keep it for the week steps."""
     report = parse_report(request.report, request.config)
+    if any(isinstance(m.source, ReportSource) for m in report.window_metrics):
+        # Saved reports group and filter in the integration user's zone and locale weeks:
+        # refuse, with StackCheck's message, rather than publish numbers shifted by a day.
+        require_user(source.integration_user(), source.calendar)
     weeks = sorted({ref.week for ref in request.weeks})
     first, last = weeks[0].shifted(1 - AVERAGE_WEEKS), weeks[-1]
     series: dict[str, dict[str, dict[date, float]]] = {}
     names: dict[str, str] = {}
+    counted: dict[str, dict[str, Any]] = {}
     for metric in report.window_metrics:
         fetched = _window_series(source, metric, first, last)
+        counted[metric.key] = fetched.definition
         series[metric.key] = {owner: dict(values) for owner, values in fetched.values.items()}
         for owner, name in fetched.names.items():
             names.setdefault(owner, name)
@@ -223,14 +230,16 @@ def fetch(request: FetchRequest, source: VelocitySource, documents: DocumentStor
         o for by_week in points.values() for row in by_week.values() for o in row if o != TEAM
     }
     users = source.users(owners)
-    shown = {o: users[o][0] if o in users else _unknown_owner(o, names.get(o)) for o in owners}
-    labels = labels_for(shown)
+    shown = {o: users[o].name if o in users else _unknown_owner(o, names.get(o)) for o in owners}
+    handles = {o: users[o].username or users[o].email or o for o in users}
+    labels = labels_for(shown, handles)
     reps = {
         o: RepInfo(
             id=o,
             name=shown[o],
             label=labels[o],
-            active=users[o][1] if o in users else None,
+            username=users[o].username if o in users else None,
+            active=users[o].active if o in users else None,
             known=o in users,
         )
         for o in owners
@@ -247,6 +256,7 @@ def fetch(request: FetchRequest, source: VelocitySource, documents: DocumentStor
         series=series,
         points=points,
         reps=reps,
+        definitions=counted,
     )
     key = data_key(request.run_id, report.name)
     documents.put_json(key, dataset.model_dump(mode="json"))
@@ -259,6 +269,7 @@ def fetch(request: FetchRequest, source: VelocitySource, documents: DocumentStor
         range_start=first.start,
         range_end=last.end,
         reps=len(reps),
+        definitions=counted,
         api=ApiCalls(
             calls=meter.calls,
             first_used=meter.first_used,
@@ -357,8 +368,9 @@ def _report_summary(
     *,
     keep: int,
     prefix: str,
-    generated_at: str,
+    run: Plan,
 ) -> ReportSummary:
+    generated_at = run.generated_at
     if branch.status == "skipped":
         return ReportSummary(status="skipped")
     if branch.status == "failed" or branch.fetched is None:
@@ -375,6 +387,13 @@ def _report_summary(
     ]
     pruned = store.prune(report.name, keep)
     files = publish_report(report, store, site, keep=keep, prefix=prefix, generated_at=generated_at)
+    counted = branch.fetched.definitions
+    earlier = [
+        (e.week_key, e.generated_at, e.definitions)
+        for e in history_of(store, report.name, keep)
+        if e.run_id != run.run_id
+    ]
+    in_progress = [w.week_key for w in run.weeks if w.week_key in written and run.as_of <= w.end]
     status = "completed"
     error = message = None
     if failed:
@@ -390,6 +409,9 @@ def _report_summary(
         reps=branch.fetched.reps,
         api_calls=branch.fetched.api.calls,
         files=files,
+        definitions=[f"{key}: {definitions.sentence(d)}" for key, d in counted.items()],
+        definition_changes=definitions.changes(counted, earlier),
+        in_progress_weeks=in_progress,
         error=error,
         message=message,
     )
@@ -430,7 +452,7 @@ def publish(
             site,
             keep=keep,
             prefix=prefix,
-            generated_at=run.generated_at,
+            run=run,
         )
     failed_weeks = [
         f"{name} {week.week_key}" for name, s in summaries.items() for week in s.failed_weeks
@@ -451,6 +473,12 @@ def publish(
         backfill_weeks=run.backfill_weeks,
         reports=summaries,
         failed_weeks=failed_weeks,
+        definition_changes=[
+            f"{name} {c['metric']}: was {c['before']}; now {c['after']}"
+            + (f" (weeks {', '.join(c['weeks'])} counted the old definition)" if c["weeks"] else "")
+            for name, s in summaries.items()
+            for c in s.definition_changes
+        ],
         salesforce=_usage(request.reports, len(run.weeks)),
         dashboards={"bucket": site.bucket, "prefix": prefix, "files": []},
         error=error,

@@ -139,6 +139,7 @@ class FetchResult(ApiModel):
     range_end: date = Field(alias="rangeEnd")
     reps: int
     api: ApiCalls
+    definitions: dict[str, Any] = Field(default_factory=dict)  # metric -> what it counts
 
 
 # ---------------------------------------------------------------------- compute
@@ -198,6 +199,11 @@ class ReportSummary(ApiModel):
     reps: int | None = None
     api_calls: int = Field(0, alias="apiCalls")
     files: list[str] = Field(default_factory=list)
+    definitions: list[str] = Field(default_factory=list)  # "metric: what it counts"
+    definition_changes: list[dict[str, Any]] = Field(
+        default_factory=list, alias="definitionChanges"
+    )
+    in_progress_weeks: list[str] = Field(default_factory=list, alias="inProgressWeeks")
     error: str | None = None
     message: str | None = None
 
@@ -223,6 +229,7 @@ class Summary(ApiModel):
     backfill_weeks: list[str] = Field(alias="backfillWeeks")
     reports: dict[str, ReportSummary]
     failed_weeks: list[str] = Field(alias="failedWeeks")
+    definition_changes: list[str] = Field(default_factory=list, alias="definitionChanges")
     salesforce: SalesforceUsage
     dashboards: dict[str, Any]
     error: str | None = None

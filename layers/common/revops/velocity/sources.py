@@ -6,10 +6,12 @@ The old scripts ran three saved reports per week, so a 12-week backfill cost 36
 report runs. Here a run of any number of weeks costs, per report:
 
 * a window metric: one aggregate SOQL query (`GROUP BY owner, day[, UTC hour]`)
-  or one saved-report run (grouped by week, then owner) over the whole range;
+  or one saved-report describe (its grouping checked, its filters read: what it
+  counts) and one run (grouped by week, then owner) over the whole range;
 * the point-in-time metrics: one Opportunity query (paged at 2,000 records per
   call) for every distinct filter, and one or two aggregate Account queries;
-* one User query (up to 200 owners per call) for names and active flags.
+* one User query (up to 200 owners per call) for names, usernames and active flags;
+* with saved reports, one query for the integration user's time zone and locale.
 
 Salesforce answers at most 2,000 rows for a GROUP BY query, and a summary report
 at most 2,000 groupings. Every grouped query asks for `LIMIT 2000`: a full
@@ -19,13 +21,22 @@ report, week) boundary and each half asked again, recursively. A single day
 
 dateTime fields are grouped by UTC day and UTC hour and each hour bucket is
 placed on its org-local day (see `Calendar.local_date_of_hour`); date fields
-are grouped by the day itself.
+are grouped by the day itself. That is exact in every zone whose offset is a
+whole number of hours. Where a local midnight falls inside a UTC hour
+(Asia/Kolkata +05:30, Asia/Kathmandu +05:45, America/St_Johns, Australia's
+Adelaide and Lord Howe...), the records of those one or two hours of the day are
+read with one more, non-grouped query and placed by their exact instant: such a
+zone costs one more query per dateTime metric (plus one per 2,000 records of
+those hours), a whole-hour zone none. (`DAY_ONLY(convertTimezone(...))` would
+group exactly in one query, but in the integration user's time zone, not
+necessarily ORG_TIME_ZONE.)
 
 A saved report is run with a CUSTOM date filter (the first and last local day of
 the range) and Salesforce itself groups its rows by week, in the running user's
-locale and time zone: keep the integration user's time zone equal to the org's
-(ORG_TIME_ZONE) and its locale's first day of the week equal to
-VELOCITY_WEEK_START. A report whose weeks start on another day is refused.
+locale and time zone: the fetch refuses (`preflight.require_user`, StackCheck's
+message) unless the integration user's time zone is ORG_TIME_ZONE and its
+locale's weeks start on VELOCITY_WEEK_START; a report whose weeks start on
+another day is refused too.
 """
 
 from __future__ import annotations
@@ -39,8 +50,10 @@ from typing import Any
 
 from revops.errors import ConfigurationError
 from revops.integrations.salesforce import SalesforceGateway, SalesforceNotFoundError
+from revops.velocity import definitions
 from revops.velocity.config import ReportSource, SoqlSource
 from revops.velocity.points import OppFact
+from revops.velocity.preflight import IntegrationUser, grouping_problem, read_integration_user
 from revops.velocity.weeks import Calendar, Week, soql_datetime
 
 MAX_GROUP_ROWS = 2000
@@ -97,12 +110,23 @@ class Meter:
             self.observe()
 
 
+@dataclass(frozen=True)
+class UserInfo:
+    """What the dashboards show of a User."""
+
+    name: str
+    username: str | None = None
+    email: str | None = None
+    active: bool = True
+
+
 @dataclass
 class Series:
     """A window metric's weekly values per owner, plus owner names a report told us."""
 
     values: dict[str, dict[date, float]] = field(default_factory=lambda: defaultdict(dict))
     names: dict[str, str] = field(default_factory=dict)
+    definition: dict[str, Any] = field(default_factory=dict)  # what it counts (definitions.py)
 
     def add(self, owner: str, week_start: date, value: float) -> None:
         bucket = self.values[owner]
@@ -129,6 +153,14 @@ def parse_sf_datetime(value: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _path(row: dict[str, Any], path: str) -> Any:
+    """A (possibly dotted, `Account.OwnerId`) field of a REST record."""
+    value: Any = row
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def _where(*conditions: str | None) -> str:
     parts = [f"({c})" if " OR " in c.upper() else c for c in conditions if c]
     return " AND ".join(parts)
@@ -153,7 +185,7 @@ class VelocitySource:
 
     def soql_series(self, metric_key: str, source: SoqlSource, first: Week, last: Week) -> Series:
         """Weekly values per owner from `first` to `last` (inclusive)."""
-        series = Series()
+        series = Series(definition=definitions.of_soql(metric_key, source))
         for row_owner, day, value in self._soql_rows(
             metric_key, source, first.start, last.end + timedelta(days=1)
         ):
@@ -163,18 +195,34 @@ class VelocitySource:
     def _soql_rows(
         self, metric_key: str, source: SoqlSource, first: date, end: date
     ) -> Iterator[tuple[str, date, float]]:
-        """(owner, org-local day, value) rows for local days [first, end), split as needed."""
+        """(owner, org-local day, value) rows for local days [first, end).
+
+        One grouped query (split as needed). A dateTime is grouped by UTC day and
+        hour, each hour placed on its local day; where a local midnight falls
+        inside a UTC hour (a zone with a half-hour or 45-minute offset), the
+        records of those hours come from one more query, record by record.
+        """
+        if source.date_type != "datetime":
+            yield from self._grouped_rows(metric_key, source, first, end, frozenset())
+            return
+        split = self.calendar.split_hours(first, end)
+        yield from self._grouped_rows(metric_key, source, first, end, split)
+        if split:
+            yield from self._split_hour_rows(source, first, end, split)
+
+    def _datetime_range(self, source: SoqlSource, first: date, end: date) -> str:
+        start_utc, end_utc = self.calendar.local_midnight(first), self.calendar.local_midnight(end)
+        return _where(
+            f"{source.date_field} >= {soql_datetime(start_utc)}",
+            f"{source.date_field} < {soql_datetime(end_utc)}",
+        )
+
+    def _grouped_rows(
+        self, metric_key: str, source: SoqlSource, first: date, end: date, split: frozenset[int]
+    ) -> Iterator[tuple[str, date, float]]:
         owner, field_name = source.owner_field, source.date_field
         if source.date_type == "datetime":
-            start_utc, end_utc = (
-                self.calendar.local_midnight(first),
-                self.calendar.local_midnight(end),
-            )
-            where = _where(
-                f"{field_name} >= {soql_datetime(start_utc)}",
-                f"{field_name} < {soql_datetime(end_utc)}",
-                source.filters,
-            )
+            where = _where(self._datetime_range(source, first, end), source.filters)
             soql = (
                 f"SELECT {owner}, DAY_ONLY({field_name}) d, HOUR_IN_DAY({field_name}) h, "
                 f"{source.value_expression()} v FROM {source.object} WHERE {where} "
@@ -201,8 +249,8 @@ class VelocitySource:
                     "owner groups, more than one Salesforce GROUP BY query answers"
                 )
             low, middle, high = halves
-            yield from self._soql_rows(metric_key, source, low, middle)
-            yield from self._soql_rows(metric_key, source, middle, high)
+            yield from self._grouped_rows(metric_key, source, low, middle, split)
+            yield from self._grouped_rows(metric_key, source, middle, high, split)
             return
         owner_key = owner.rsplit(".", 1)[-1]
         for row in rows:
@@ -212,7 +260,10 @@ class VelocitySource:
             if source.date_type == "datetime":
                 if row.get("d") is None:
                     continue
-                day = self.calendar.local_date_of_hour(_date(row["d"]), int(row.get("h") or 0))
+                hour = int(row.get("h") or 0)
+                if hour in split:
+                    continue  # placed record by record by _split_hour_rows
+                day = self.calendar.local_date_of_hour(_date(row["d"]), hour)
             else:
                 raw = row.get(field_name.rsplit(".", 1)[-1])
                 if raw is None:
@@ -220,31 +271,44 @@ class VelocitySource:
                 day = _date(raw)
             yield str(owner_id), day, _number(row.get("v"))
 
+    def _split_hour_rows(
+        self, source: SoqlSource, first: date, end: date, split: frozenset[int]
+    ) -> Iterator[tuple[str, date, float]]:
+        """The records of the UTC hours that hold a local midnight, each on its local day
+        (one query, paged at 2,000 records: a small slice of the range's records)."""
+        field_name, summed = source.date_field, source.sum_field
+        hours = " OR ".join(f"HOUR_IN_DAY({field_name}) = {h}" for h in sorted(split))
+        columns = ", ".join(dict.fromkeys([source.owner_field, field_name, summed or "Id"]))
+        where = _where(self._datetime_range(source, first, end), source.filters, hours)
+        for page in self.meter.pages(f"SELECT {columns} FROM {source.object} WHERE {where}"):
+            for row in page:
+                owner_id, moment = _path(row, source.owner_field), _path(row, field_name)
+                if owner_id is None or moment is None:
+                    continue
+                value = 1.0 if summed is None else _number(_path(row, summed))
+                day = self.calendar.local_date(parse_sf_datetime(str(moment)))
+                yield str(owner_id), day, value
+
     # ------------------------------------------------------------ saved reports
 
     def report_series(
         self, metric_key: str, source: ReportSource, first: Week, last: Week
     ) -> Series:
-        """Weekly values per owner from a saved report grouped by week, then owner."""
-        column = source.date_column or self._report_date_column(metric_key, source)
-        series = Series()
-        self._report_into(series, metric_key, source, column, first, last)
-        return series
+        """Weekly values per owner from a saved report grouped by week, then owner.
 
-    def _report_date_column(self, metric_key: str, source: ReportSource) -> str:
+        Its describe comes first (one call): the grouping is checked before the report
+        runs, and the filters say what the metric counts."""
         described = self._guarded(
             metric_key, source, lambda: self.meter.describe_report(source.report_id)
         )
         metadata = described.get("reportMetadata") or {}
-        column = (metadata.get("standardDateFilter") or {}).get("column")
-        if not column:
-            groupings = metadata.get("groupingsDown") or []
-            column = groupings[0].get("name") if groupings else None
-        if not column:
-            raise ReportDefinitionError(
-                f"metric {metric_key!r}: saved report {source.report_id} has no date column"
-            )
-        return str(column)
+        problem = grouping_problem(metric_key, source, metadata)
+        if problem:
+            raise ReportDefinitionError(problem)
+        column = source.date_column or str((metadata.get("groupingsDown") or [{}])[0]["name"])
+        series = Series(definition=definitions.of_report(metric_key, source, described))
+        self._report_into(series, metric_key, source, column, first, last)
+        return series
 
     def _guarded(self, metric_key: str, source: ReportSource, call: Any) -> dict[str, Any]:
         try:
@@ -360,21 +424,27 @@ class VelocitySource:
 
     # ------------------------------------------------------------------- users
 
-    def users(self, ids: Iterable[str]) -> dict[str, tuple[str, bool]]:
-        """Name and active flag of each User among `ids` (absent: deleted or unknown)."""
+    def users(self, ids: Iterable[str]) -> dict[str, UserInfo]:
+        """Each User among `ids` (absent: deleted or unknown), 200 per query."""
         wanted = sorted({i for i in ids if _USER_ID.match(i)})
-        found: dict[str, tuple[str, bool]] = {}
+        found: dict[str, UserInfo] = {}
         for start in range(0, len(wanted), USER_BATCH):
-            batch = wanted[start : start + USER_BATCH]
-            quoted = ",".join(f"'{i}'" for i in batch)
-            for row in self.meter.rows(
-                f"SELECT Id, Name, IsActive FROM User WHERE Id IN ({quoted})"
-            ):
-                found[str(row["Id"])] = (
-                    str(row.get("Name") or row["Id"]),
-                    bool(row.get("IsActive")),
+            quoted = ",".join(f"'{i}'" for i in wanted[start : start + USER_BATCH])
+            soql = f"SELECT Id, Name, Username, Email, IsActive FROM User WHERE Id IN ({quoted})"
+            for row in self.meter.rows(soql):
+                found[str(row["Id"])] = UserInfo(
+                    name=str(row.get("Name") or row["Id"]),
+                    username=row.get("Username"),
+                    email=row.get("Email"),
+                    active=bool(row.get("IsActive")),
                 )
         return found
+
+    def integration_user(self) -> IntegrationUser:
+        """The user the saved reports run as, with its time zone and locale (one query)."""
+        user = read_integration_user(self.meter.gateway)
+        self.meter.observe()
+        return user
 
 
 # ---------------------------------------------------------------------- reports
@@ -391,25 +461,14 @@ def read_report(
     def bad(problem: str) -> ReportDefinitionError:
         return ReportDefinitionError(f"metric {metric_key!r}: saved report {name} {problem}")
 
-    groupings = metadata.get("groupingsDown") or []
-    if len(groupings) != 2:
-        shown = ", ".join(str(g.get("name")) for g in groupings) or "nothing"
-        raise bad(f"is grouped by {shown}; it must be grouped by week, then by owner")
-    by_week, by_owner = groupings
-    if str(by_week.get("dateGranularity", "")).lower() != "week":
-        raise bad(
-            f"groups first by {by_week.get('name')} by {by_week.get('dateGranularity')}; "
-            "it must group by week first"
-        )
-    if str(by_owner.get("dateGranularity") or "None").lower() != "none":
-        raise bad(f"groups second by a date ({by_owner.get('name')}); it must group by owner")
-    across = (result.get("groupingsAcross") or {}).get("groupings") or []
-    if across or metadata.get("groupingsAcross"):
+    problem = grouping_problem(metric_key, source, metadata)
+    if problem:
+        raise ReportDefinitionError(problem)
+    if (result.get("groupingsAcross") or {}).get("groupings"):
         raise bad("has column groupings; it must have none")
+    by_owner = (metadata.get("groupingsDown") or [])[1]
     aggregates = list(metadata.get("aggregates") or [])
-    wanted = source.aggregate or (aggregates[0] if aggregates else None)
-    if wanted not in aggregates:
-        raise bad(f"has no summary {wanted!r} (it has {', '.join(aggregates) or 'none'})")
+    wanted = source.aggregate or aggregates[0]
     index = aggregates.index(wanted)
     fact_map = result.get("factMap") or {}
     cells = []

@@ -19,8 +19,10 @@ Time zones: a date field (`CloseDate`, `ActivityDate`) already is a calendar day
 in the org. A dateTime field (`CreatedDate`) is stored in UTC, so a week is the
 UTC range from local midnight on its first day to local midnight after its last,
 computed in the org time zone (DST included) and queried as explicit UTC
-instants, never with `LAST_WEEK`-style literals, which Salesforce evaluates in
-the running user's time zone.
+instants, never with `LAST_WEEK`-style literals or `convertTimezone()`, which
+Salesforce evaluates in the running user's time zone (SOQL and SOSL Reference:
+Date Formats and Date Literals; convertTimezone()): our numbers do not depend
+on how the integration user is set up.
 """
 
 from __future__ import annotations
@@ -131,11 +133,29 @@ class Calendar:
     def local_date_of_hour(self, utc_day: date, utc_hour: int) -> date:
         """The org-local day of the UTC hour bucket `utc_day` `utc_hour`:00..59.
 
-        Exact in every zone whose offset is a whole number of hours (the whole
-        bucket falls on one local day); in a zone with a half-hour offset the
-        bucket is placed by its first minute.
+        Exact for every bucket that holds no local midnight, which is every bucket
+        in a zone whose offset is a whole number of hours; the buckets that do
+        (`split_hours`) must be placed record by record.
         """
         return self.local_date(datetime.combine(utc_day, time(utc_hour), tzinfo=UTC))
+
+    def split_hours(self, first: date, end: date) -> frozenset[int]:
+        """The UTC hours of day in which a local midnight of the days `first`..`end`
+        falls after the hour began: there a UTC hour bucket holds two local days.
+
+        Empty in a zone whose offset is a whole number of hours; {18} in
+        Asia/Kolkata (+05:30) and Asia/Kathmandu (+05:45); {2, 3} in
+        America/St_Johns (-02:30 in summer, -03:30 in winter); {13} in
+        Australia/Lord_Howe in winter (+10:30) only.
+        """
+        hours = set()
+        day = first
+        while day <= end:
+            midnight = self.local_midnight(day)
+            if midnight.minute or midnight.second:
+                hours.add(midnight.hour)
+            day += timedelta(days=1)
+        return frozenset(hours)
 
 
 def soql_datetime(moment: datetime) -> str:
