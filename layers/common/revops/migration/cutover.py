@@ -148,6 +148,8 @@ class _PlanWriter:
     documents: DocumentStore
     config: PhaseTwoConfig
     batch_size: int
+    # The plan saw every record of the object (or of config.account_id) in Id order.
+    dense: bool = False
     batches: list[BatchRef] = field(default_factory=list)
     _rows: list[dict[str, Any]] = field(default_factory=list)
 
@@ -177,7 +179,11 @@ class _PlanWriter:
             return
         index = len(self.batches)
         key = self.documents.put_json(f"{self.prefix}/batches/batch-{index:05d}.json", self._rows)
-        self.batches.append(BatchRef(index=index, key=key, records=len(self._rows)))
+        ref = BatchRef(index=index, key=key, records=len(self._rows))
+        if self.dense:
+            ref.first_id, ref.last_id = self._rows[0]["id"], self._rows[-1]["id"]
+            ref.account_id = self.config.account_id
+        self.batches.append(ref)
         self._rows = []
 
     def close(self) -> str | None:
@@ -241,7 +247,7 @@ def plan_cutover(
     mode, batch_size = _mode_for(config, total)
     soql = f"SELECT Id, {mapping.url_field} FROM {mapping.sobject}{where} ORDER BY Id"
     records = gateway.bulk_query(mapping.sobject, soql) if mode == "bulk" else gateway.query(soql)
-    writer = _PlanWriter(documents, config, batch_size)
+    writer = _PlanWriter(documents, config, batch_size, dense=True)
     counts = PhaseTwoCounts()
     uncovered: list[str] = []
     errors = []
@@ -417,7 +423,9 @@ def plan_rollback(
     batches = list(_rollback_candidates(config, gateway, documents, store, mapping, our_prefix))
     expected = sum(len(b) for b in batches)
     mode, batch_size = _mode_for(config, expected)
-    writer = _PlanWriter(documents, config, batch_size)
+    # From the tracking, without a list of ids, the plan walked the records in Id order.
+    dense = not config.source_run_id and not config.record_ids
+    writer = _PlanWriter(documents, config, batch_size, dense=dense)
     counts = PhaseTwoCounts()
     for page in batches:
         repairs: list[FileItem] = []
@@ -566,6 +574,67 @@ def update_batch(
     return counts
 
 
+IN_QUERY_IDS = 500  # `records_by_id` reads 500 ids a query (the REST URI's length)
+
+
+@dataclass
+class _ReadGroup:
+    batches: list[BatchRef]
+    span: BatchRef  # the group's Id range (when every batch has one)
+
+
+def _read_groups(batches: list[BatchRef]) -> Iterator[_ReadGroup]:
+    """Consecutive batches, up to one 2,000-record page together, to read back at once."""
+    group: list[BatchRef] = []
+
+    def close() -> _ReadGroup:
+        dense = all(b.first_id and b.last_id for b in group)
+        span = BatchRef(
+            index=group[0].index,
+            key=group[0].key,
+            records=sum(b.records for b in group),
+            first_id=group[0].first_id if dense else None,
+            last_id=group[-1].last_id if dense else None,
+            account_id=group[0].account_id,
+        )
+        return _ReadGroup(list(group), span)
+
+    for batch in batches:
+        if group and sum(b.records for b in group) + batch.records > READ_BATCH_SIZE:
+            yield close()
+            group = []
+        group.append(batch)
+    if group:
+        yield close()
+
+
+def _current_urls(
+    gateway: SalesforceGateway, mapping: DocMapping, ids: list[str], batch: BatchRef
+) -> dict[str, Any]:
+    """The URL Salesforce holds now for each of `ids` (absent: deleted).
+
+    A batch the plan cut from every record of the object (or of one account), in
+    Id order, is read back by its Id range: 2,000 records a call, where a list of
+    ids takes 500 a call. A sparse batch (a rollback of given records or from an
+    export) is read by its ids.
+    """
+    if batch.first_id and batch.last_id and len(ids) > IN_QUERY_IDS:
+        where = f"Id >= '{batch.first_id}' AND Id <= '{batch.last_id}'"
+        if batch.account_id:
+            where += f" AND {mapping.account_field} = '{batch.account_id}'"
+        wanted = set(ids)
+        soql = f"SELECT Id, {mapping.url_field} FROM {mapping.sobject} WHERE {where} ORDER BY Id"
+        return {
+            str(r["Id"]): r.get(mapping.url_field)
+            for r in gateway.query(soql)
+            if str(r["Id"]) in wanted
+        }
+    return {
+        str(r["Id"]): r.get(mapping.url_field)
+        for r in gateway.records_by_id(mapping.sobject, ids, ["Id", mapping.url_field])
+    }
+
+
 def _recheck(
     pending: dict[str, UrlChange],
     gateway: SalesforceGateway,
@@ -624,18 +693,16 @@ def validate(
     """Re-read every planned record and confirm it holds the new URL; HEAD our objects."""
     mapping = mapping.resolved()
     changes: list[UrlChange] = []
-    for batch in plan.batches:
-        changes += [UrlChange.model_validate(r) for r in documents.get_json(batch.key)]
     holding = 0
     mismatched: list[dict[str, Any]] = []
-    for start in range(0, len(changes), READ_BATCH_SIZE):
-        chunk = changes[start : start + READ_BATCH_SIZE]
-        current = {
-            r["Id"]: r.get(mapping.url_field)
-            for r in gateway.records_by_id(
-                mapping.sobject, [c.id for c in chunk], ["Id", mapping.url_field]
-            )
-        }
+    for group in _read_groups(plan.batches):
+        chunk = [
+            UrlChange.model_validate(r)
+            for batch in group.batches
+            for r in documents.get_json(batch.key)
+        ]
+        changes += chunk
+        current = _current_urls(gateway, mapping, [c.id for c in chunk], group.span)
         for change in chunk:
             if current.get(change.id) == change.to:
                 holding += 1

@@ -301,6 +301,11 @@ class BatchRef(ApiModel):
     index: int
     key: str
     records: int
+    # Set when the plan read every record of the object (or of one account) in Id
+    # order: the batch's records are then read back by their Id range, 2,000 a call.
+    first_id: str | None = Field(None, alias="firstId")
+    last_id: str | None = Field(None, alias="lastId")
+    account_id: str | None = Field(None, alias="accountId")
 
 
 class PhaseTwoCounts(ApiModel):
