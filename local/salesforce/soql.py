@@ -816,8 +816,16 @@ def compile_query(store: Store, soql: str, today: date) -> CompiledQuery:
         raise SalesforceApiError(400, exc.code, format_error(soql, exc.pos, exc.message)) from exc
 
 
-def run_compiled(store: Store, compiled: CompiledQuery, *, include_deleted: bool) -> QueryResult:
-    rows = store.rows(compiled.obj, include_deleted=include_deleted)
+def run_compiled(
+    store: Store,
+    compiled: CompiledQuery,
+    *,
+    include_deleted: bool,
+    rows: list[Record] | None = None,
+) -> QueryResult:
+    """Run a compiled statement over the object's records (or over `rows`, when given)."""
+    if rows is None:
+        rows = store.rows(compiled.obj, include_deleted=include_deleted)
     if compiled.where is not None:
         where = compiled.where
         rows = [r for r in rows if eval_cond(where, _record_values(store, r))]
