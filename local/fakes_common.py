@@ -50,6 +50,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+from urllib3 import HTTPHeaderDict
 from urllib3.response import HTTPResponse
 
 from revops.integrations import transport
@@ -103,6 +104,7 @@ class FakeResponse:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    set_cookies: list[str] = field(default_factory=list)  # one Set-Cookie header each
 
     def encoded(self) -> bytes:
         if self.body is None:
@@ -153,13 +155,18 @@ def build_response(
         headers["Content-Type"] = fake.content_type + charset
     headers["Content-Length"] = str(len(content))
     headers.update(fake.headers)
+    if fake.set_cookies:
+        multi = HTTPHeaderDict(headers)
+        for cookie in fake.set_cookies:
+            multi.add("Set-Cookie", cookie)
+        return assemble_response(prepared, fake.status, multi, io.BytesIO(content), adapter)
     return assemble_response(prepared, fake.status, headers, io.BytesIO(content), adapter)
 
 
 def assemble_response(
     prepared: requests.PreparedRequest,
     status: int,
-    headers: dict[str, str],
+    headers: dict[str, str] | HTTPHeaderDict,
     body: Any,
     adapter: BaseAdapter,
 ) -> requests.Response:

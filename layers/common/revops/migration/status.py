@@ -39,7 +39,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,10 +47,11 @@ import jinja2
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from revops.errors import ConfigurationError
+from revops.errors import ConfigurationError, InvalidInputError
 from revops.integrations.objects import DocumentStore
 from revops.migration.models import ApiModel
 from revops.migration.settings import MigrationSettings
+from revops.store.access import AuditStore
 from revops.store.migration import FileItem, MigrationStore, RunItem
 
 DEFAULT_RUNS = 10
@@ -74,6 +75,7 @@ View = Literal[
     "export",
     "all",
     "publish",
+    "access",
 ]
 
 
@@ -83,6 +85,7 @@ class StatusSettings(MigrationSettings):
 
     dashboards_bucket: str = ""
     max_unresolved_ratio: float = DEFAULT_MAX_UNRESOLVED_RATIO
+    audit_table: str = ""  # the `access` view (documents opened and refused)
 
 
 # ---------------------------------------------------------------------- models
@@ -201,6 +204,10 @@ class StatusRequest(ApiModel):
     limit: int | None = Field(None, ge=1, le=1000)
     # None: the configured threshold (`MAX_UNRESOLVED_RATIO`, default 1%)
     max_unresolved_ratio: float | None = Field(None, alias="maxUnresolvedRatio", ge=0, le=1)
+    # the `access` view: one account, [since, until) (default: last calendar month, UTC)
+    account_id: str | None = Field(None, alias="accountId", pattern=r"^[A-Za-z0-9]{15,18}$")
+    since: date | None = None
+    until: date | None = None
 
 
 # ---------------------------------------------------------------------- counting
@@ -722,6 +729,7 @@ def view(
     dashboards: DocumentStore | None = None,
     *,
     default_ratio: float = DEFAULT_MAX_UNRESOLVED_RATIO,
+    audit: AuditStore | None = None,
 ) -> dict[str, Any]:
     """Answer one status request with a JSON-able dict keyed by section name.
 
@@ -748,8 +756,22 @@ def view(
         "all": lambda: _dump(report(store, options)),
         "export": lambda: {"bucket": work.bucket, "key": export_report(store, work, options)},
         "publish": lambda: _publish(store, dashboards, options),
+        "access": lambda: {"access": _access(request, audit)},
     }
     return answers[request.view]()
+
+
+def _access(request: StatusRequest, audit: AuditStore | None) -> dict[str, Any]:
+    """Who opened (or was refused) one account's documents: `{"view": "access", "accountId": ...}`."""
+    from revops.access.audit import access_report
+
+    if audit is None:
+        raise ConfigurationError("AUDIT_TABLE is not set: no access audit to read")
+    if not request.account_id:
+        raise InvalidInputError("the access view needs an accountId")
+    return access_report(
+        audit, request.account_id, request.since, request.until, limit=request.limit or 100
+    )
 
 
 def _publish(
