@@ -31,6 +31,7 @@ from revops.errors import InvalidInputError, RevopsError
 from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import COLLECTION_LIMIT, RecordResult, SalesforceGateway
 from revops.migration import naming
+from revops.migration.link_mode import OurLinks
 from revops.migration.models import (
     BatchRef,
     CutoverInput,
@@ -213,7 +214,9 @@ def plan_cutover(
     documents: DocumentStore,
     store: MigrationStore,
     mapping: DocMapping,
+    links: OurLinks | None = None,
 ) -> PhaseTwoPlan:
+    """Plan the switch to our links (`LinkMode`; without `links`, the object URLs)."""
     mapping = mapping.resolved()
     check_mapping(gateway, mapping)
     where = f" WHERE {mapping.account_field} = '{config.account_id}'" if config.account_id else ""
@@ -238,7 +241,7 @@ def plan_cutover(
                     uncovered.append(record_id)
             elif item.status != "backed_up" or not item.your_s3_url:
                 counts.backup_failed += 1  # a known, recorded failure: left as it is
-            elif current == item.your_s3_url:
+            elif current in (links.forms(item) if links else {item.your_s3_url}):
                 if item.migration_phase != 2:
                     repairs.append(item)
                     counts.repaired += 1
@@ -246,10 +249,9 @@ def plan_cutover(
                     counts.already_done += 1
             elif current == item.original_url:
                 counts.planned += 1
+                ours = links.written(item) if links else item.your_s3_url
                 writer.change(
-                    UrlChange(
-                        id=record_id, expected=current, to=item.your_s3_url, key=item.your_s3_key
-                    )
+                    UrlChange(id=record_id, expected=current, to=ours, key=item.your_s3_key)
                 )
             else:
                 counts.conflicts += 1
@@ -300,6 +302,7 @@ def _rollback_candidates(
     store: MigrationStore,
     mapping: DocMapping,
     our_prefix: str,
+    links: OurLinks | None = None,
 ) -> Iterator[list[tuple[dict[str, Any], FileItem | None, str | None, str | None]]]:
     """Pages of (salesforce record, tracking item, our URL, original URL)."""
     if config.source_run_id:
@@ -330,7 +333,8 @@ def _rollback_candidates(
                 for c in chunk
             ]
         return
-    conditions = [f"{mapping.url_field} LIKE '{our_prefix}%'"]
+    prefixes = links.prefixes() if links else [our_prefix]
+    conditions = ["(" + " OR ".join(f"{mapping.url_field} LIKE '{p}%'" for p in prefixes) + ")"]
     if config.account_id:
         conditions.append(f"{mapping.account_field} = '{config.account_id}'")
     if config.record_ids:
@@ -345,11 +349,20 @@ def _rollback_candidates(
             (
                 r,
                 tracked.get(r["Id"]),
-                (tracked[r["Id"]].your_s3_url if r["Id"] in tracked else None),
+                _ours(r.get(mapping.url_field), tracked.get(r["Id"]), links),
                 (tracked[r["Id"]].original_url if r["Id"] in tracked else None),
             )
             for r in page
         ]
+
+
+def _ours(current: str | None, item: FileItem | None, links: OurLinks | None) -> str | None:
+    """The URL of ours the record holds (either link form), else the one we would write."""
+    if item is None:
+        return None
+    if links is None:
+        return item.your_s3_url
+    return current if current in links.forms(item) else links.written(item)
 
 
 def plan_rollback(
@@ -359,11 +372,14 @@ def plan_rollback(
     store: MigrationStore,
     mapping: DocMapping,
     our_prefix: str,
+    links: OurLinks | None = None,
 ) -> PhaseTwoPlan:
     """Restore original URLs where Salesforce still holds ours; everything else is reported."""
     mapping = mapping.resolved()
     check_mapping(gateway, mapping)
-    batches = list(_rollback_candidates(config, gateway, documents, store, mapping, our_prefix))
+    batches = list(
+        _rollback_candidates(config, gateway, documents, store, mapping, our_prefix, links)
+    )
     expected = sum(len(b) for b in batches)
     mode, batch_size = _mode_for(config, expected)
     writer = _PlanWriter(documents, config, batch_size)
@@ -516,8 +532,13 @@ def validate(
     mapping: DocMapping,
     s3: Any,
     backup_bucket: str,
+    links: OurLinks | None = None,
 ) -> dict[str, Any]:
-    """Re-read every planned record and confirm it holds the new URL; HEAD our objects."""
+    """Re-read every planned record and confirm it holds the new URL; HEAD our objects.
+
+    With `links`, a cutover's every written link must also lead (through the
+    record it names) to an object of exactly the tracked size.
+    """
     mapping = mapping.resolved()
     changes: list[UrlChange] = []
     for batch in plan.batches:
@@ -540,7 +561,10 @@ def validate(
                     {"id": change.id, "expected": change.to, "actual": current.get(change.id)}
                 )
     missing: list[str] = []
-    if plan.direction == "cutover":
+    links_report: dict[str, Any] = {}
+    if plan.direction == "cutover" and links is not None:
+        missing, links_report = _check_links(changes, store, s3, backup_bucket, links)
+    elif plan.direction == "cutover":
         keys = [c.key for c in changes if c.key]
         with ThreadPoolExecutor(max_workers=16) as pool:
             exists = list(pool.map(lambda k: _object_exists(s3, backup_bucket, k), keys))
@@ -552,9 +576,45 @@ def validate(
         "mismatchSample": mismatched,
         "missingObjects": len(missing),
         "missingObjectSample": missing[:50],
+        **links_report,
     }
     store.record_validation(plan.run_id, report)
     return report
+
+
+def _object_size(s3: Any, bucket: str, key: str) -> int | None:
+    try:
+        return int(s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
+def _check_links(
+    changes: list[UrlChange], store: MigrationStore, s3: Any, bucket: str, links: OurLinks
+) -> tuple[list[str], dict[str, Any]]:
+    """Every written link resolves to an existing object with the tracked size."""
+    tracked = {i.doclist_entry_id: i for i in store.files([c.id for c in changes])}
+    keys = {c.id: links.key_for(c.to, tracked.get(c.id)) for c in changes}
+    resolvable = [(c, key) for c in changes if (key := keys[c.id])]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        sizes = list(pool.map(lambda pair: _object_size(s3, bucket, pair[1]), resolvable))
+    missing, wrong_size = [], []
+    for (change, key), size in zip(resolvable, sizes, strict=True):
+        expected = tracked[change.id].file_size_bytes
+        if size is None:
+            missing.append(key)
+        elif expected is not None and size != int(expected):
+            wrong_size.append({"id": change.id, "expected": int(expected), "actual": size})
+    unresolved = [c.id for c in changes if not keys[c.id]]
+    return missing, {
+        "linksResolved": len(resolvable) - len(missing) - len(wrong_size),
+        "unresolvedLinks": len(unresolved),
+        "unresolvedLinkSample": unresolved[:50],
+        "sizeMismatches": len(wrong_size),
+        "sizeMismatchSample": wrong_size[:50],
+    }
 
 
 # ---------------------------------------------------------------------- finish
@@ -587,6 +647,8 @@ def finish_run(
         or totals.missing_objects
         or plan_counts.get("conflicts")
         or validation.get("notHoldingNewUrl")
+        or validation.get("sizeMismatches")
+        or validation.get("unresolvedLinks")
     ):
         status = "completed_with_errors"
     else:
