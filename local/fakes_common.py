@@ -147,20 +147,23 @@ def build_response(
 ) -> requests.Response:
     """A real `requests.Response` backed by a real (socket-less) urllib3 response."""
     content = fake.encoded()
+    headers = HTTPHeaderDict()
+    for name, value in wire_headers(fake, len(content)):
+        headers.add(name, value)
+    return assemble_response(prepared, fake.status, headers, io.BytesIO(content), adapter)
+
+
+def wire_headers(fake: FakeResponse, length: int) -> list[tuple[str, str]]:
+    """The response headers as sent: Content-Type (with charset for text), length, cookies."""
     headers: dict[str, str] = {}
     if fake.body is not None:
         charset = (
             "; charset=utf-8" if fake.content_type.startswith(("application/json", "text/")) else ""
         )
         headers["Content-Type"] = fake.content_type + charset
-    headers["Content-Length"] = str(len(content))
+    headers["Content-Length"] = str(length)
     headers.update(fake.headers)
-    if fake.set_cookies:
-        multi = HTTPHeaderDict(headers)
-        for cookie in fake.set_cookies:
-            multi.add("Set-Cookie", cookie)
-        return assemble_response(prepared, fake.status, multi, io.BytesIO(content), adapter)
-    return assemble_response(prepared, fake.status, headers, io.BytesIO(content), adapter)
+    return [*headers.items(), *(("Set-Cookie", cookie) for cookie in fake.set_cookies)]
 
 
 def assemble_response(

@@ -156,6 +156,7 @@ class WebAuth:
     def _page(self, status: int, title: str, body: str) -> FakeResponse:
         text = (
             "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<link rel=icon href='data:,'>"
             f"<title>{html.escape(title)}</title></head><body>"
             f"<main style='max-width:420px;margin:40px auto;font-family:sans-serif'>"
             f"<h1>{html.escape(title)}</h1>{body}</main></body></html>"
@@ -174,8 +175,8 @@ class WebAuth:
             200,
             "Login | Salesforce",
             f"{message}<form method=post action='/services/oauth2/authorize'>{hidden}"
-            f"<label>Username <input id=username name=username value='{hint}'></label><br>"
-            "<label>Password <input id=password name=password type=password></label><br>"
+            f"<label>Username <input id=username name=username autocomplete=username value='{hint}'></label><br>"
+            "<label>Password <input id=password name=password type=password autocomplete=current-password></label><br>"
             "<button id=Login name=action value=login>Log In</button> "
             "<button id=cancel name=action value=cancel>Cancel</button></form>",
         )
