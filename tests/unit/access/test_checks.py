@@ -124,3 +124,34 @@ def test_the_org_id_is_read_once(world: World) -> None:
     before = world.org.api_usage
     assert world.checker.org_id() == world.org.org_id
     assert world.org.api_usage == before
+
+
+def test_a_deactivated_user_loses_even_a_cached_document_within_the_cache_time(
+    world: World,
+) -> None:
+    assert world.checker.document("s", world.owner, world.doc).user.allowed
+    world.org.update("User", world.owner, {"IsActive": False})
+
+    world.clock.advance(59)  # the session's cached "yes" may still answer...
+    within = world.checker.document("s", world.owner, world.doc)
+    world.clock.advance(2)  # ...but never after AccessCacheSeconds (60)
+    after = world.checker.document("s", world.owner, world.doc)
+    other = world.checker.document(
+        "s", world.owner, world.org.insert("DocListEntry__c", {"Name": "New"})
+    )
+
+    assert within.user.allowed
+    assert not after.user.allowed and not other.user.allowed
+
+
+def test_the_cache_never_outlives_sixty_seconds_whatever_it_is_told(world: World) -> None:
+    checker = AccessChecker(
+        world.checker.gateway, world.checker.permission, cache_seconds=3600, clock=world.clock
+    )
+    checker.document("s", world.owner, world.doc)
+    before = world.org.api_usage
+    world.clock.advance(61)
+
+    checker.document("s", world.owner, world.doc)
+
+    assert world.org.api_usage == before + 1
