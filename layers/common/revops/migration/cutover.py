@@ -31,7 +31,7 @@ from revops.errors import InvalidInputError, RevopsError
 from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import COLLECTION_LIMIT, RecordResult, SalesforceGateway
 from revops.migration import naming
-from revops.migration.link_mode import OurLinks
+from revops.migration.link_mode import OurLinks, check_links
 from revops.migration.models import (
     BatchRef,
     CutoverInput,
@@ -563,7 +563,7 @@ def validate(
     missing: list[str] = []
     links_report: dict[str, Any] = {}
     if plan.direction == "cutover" and links is not None:
-        missing, links_report = _check_links(changes, store, s3, backup_bucket, links)
+        missing, links_report = check_links(changes, store, s3, backup_bucket, links)
     elif plan.direction == "cutover":
         keys = [c.key for c in changes if c.key]
         with ThreadPoolExecutor(max_workers=16) as pool:
@@ -580,41 +580,6 @@ def validate(
     }
     store.record_validation(plan.run_id, report)
     return report
-
-
-def _object_size(s3: Any, bucket: str, key: str) -> int | None:
-    try:
-        return int(s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
-    except ClientError as exc:
-        if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
-            return None
-        raise
-
-
-def _check_links(
-    changes: list[UrlChange], store: MigrationStore, s3: Any, bucket: str, links: OurLinks
-) -> tuple[list[str], dict[str, Any]]:
-    """Every written link resolves to an existing object with the tracked size."""
-    tracked = {i.doclist_entry_id: i for i in store.files([c.id for c in changes])}
-    keys = {c.id: links.key_for(c.to, tracked.get(c.id)) for c in changes}
-    resolvable = [(c, key) for c in changes if (key := keys[c.id])]
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        sizes = list(pool.map(lambda pair: _object_size(s3, bucket, pair[1]), resolvable))
-    missing, wrong_size = [], []
-    for (change, key), size in zip(resolvable, sizes, strict=True):
-        expected = tracked[change.id].file_size_bytes
-        if size is None:
-            missing.append(key)
-        elif expected is not None and size != int(expected):
-            wrong_size.append({"id": change.id, "expected": int(expected), "actual": size})
-    unresolved = [c.id for c in changes if not keys[c.id]]
-    return missing, {
-        "linksResolved": len(resolvable) - len(missing) - len(wrong_size),
-        "unresolvedLinks": len(unresolved),
-        "unresolvedLinkSample": unresolved[:50],
-        "sizeMismatches": len(wrong_size),
-        "sizeMismatchSample": wrong_size[:50],
-    }
 
 
 # ---------------------------------------------------------------------- finish

@@ -14,12 +14,16 @@ rewrite records already migrated: roll them back, then cut over again.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
 
 from revops.access.links import document_link, link_prefix, record_id_of
 from revops.errors import ConfigurationError
-from revops.store.migration import FileItem
+from revops.migration.models import UrlChange
+from revops.store.migration import FileItem, MigrationStore
 
 LinkMode = Literal["stable", "object"]
 
@@ -59,3 +63,38 @@ class OurLinks:
         if self.docs_base_url and record_id_of(url, self.docs_base_url) == item.doclist_entry_id:
             return item.your_s3_key
         return item.your_s3_key if url == item.your_s3_url else None
+
+
+def _object_size(s3: Any, bucket: str, key: str) -> int | None:
+    try:
+        return int(s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+
+
+def check_links(
+    changes: list[UrlChange], store: MigrationStore, s3: Any, bucket: str, links: OurLinks
+) -> tuple[list[str], dict[str, Any]]:
+    """Every written link resolves to an existing object with the tracked size."""
+    tracked = {i.doclist_entry_id: i for i in store.files([c.id for c in changes])}
+    keys = {c.id: links.key_for(c.to, tracked.get(c.id)) for c in changes}
+    resolvable = [(c, key) for c in changes if (key := keys[c.id])]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        sizes = list(pool.map(lambda pair: _object_size(s3, bucket, pair[1]), resolvable))
+    missing, wrong_size = [], []
+    for (change, key), size in zip(resolvable, sizes, strict=True):
+        expected = tracked[change.id].file_size_bytes
+        if size is None:
+            missing.append(key)
+        elif expected is not None and size != int(expected):
+            wrong_size.append({"id": change.id, "expected": int(expected), "actual": size})
+    unresolved = [c.id for c in changes if not keys[c.id]]
+    return missing, {
+        "linksResolved": len(resolvable) - len(missing) - len(wrong_size),
+        "unresolvedLinks": len(unresolved),
+        "unresolvedLinkSample": unresolved[:50],
+        "sizeMismatches": len(wrong_size),
+        "sizeMismatchSample": wrong_size[:50],
+    }
