@@ -24,7 +24,7 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -325,14 +325,14 @@ def run_access(ctx: DemoContext) -> StepResult:
     lines.append(
         f"Drew, deactivated in Salesforce, refused on the next click: {deactivated_refused}"
     )
-    today = date.today()
+    today = datetime.now(UTC).date()  # audit times are UTC; a day either side of now
     audit, error = stack.invoke(
         "MigrationStatusFunction",
         {
             "view": "access",
             "accountId": shared,
-            "since": today.isoformat(),
-            "until": (today + timedelta(days=1)).isoformat(),
+            "since": (today - timedelta(days=1)).isoformat(),
+            "until": (today + timedelta(days=2)).isoformat(),
         },
     )
     write_json(out / "audit-shared-account.json", audit)
