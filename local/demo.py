@@ -17,13 +17,15 @@ import shutil
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from local import demo_data
+from local import demo_access, demo_data
+from local.http_front import HttpFront
 from local.stack import LocalStack
 from revops.migration.urls import S3Source, parse_source_url
 
@@ -36,6 +38,11 @@ class DemoContext:
     document_ids: dict[str, str] = field(default_factory=dict)
     documents: list[demo_data.DocumentSpec] = field(default_factory=list)
     cdn: Any = None
+    front: Any = (
+        None  # local.http_front.HttpFront: the docs host, Salesforce login and S3 on sockets
+    )
+    people: Any = None  # local.demo_access.People: who signs in, and the sharing
+    shared_account: str | None = None
 
 
 @dataclass
@@ -69,6 +76,10 @@ def load_demo_data(ctx: DemoContext) -> list[str]:
         ctx.org_ids,
     )
     ctx.cdn = demo_data.serve_cdn(ctx.documents)
+    ctx.people = demo_access.set_up_people(stack.org)
+    busiest = Counter(d.account_key for d in ctx.documents if d.account_key).most_common(2)
+    ctx.shared_account = ctx.org_ids[busiest[-1][0]]
+    demo_access.share_documents(stack.org, ctx.people, ctx.document_ids, ctx.shared_account)
     voice = demo_data.generate_voice()
     demo_data.load_voice(stack.elevenlabs, stack.ghl, voice)
     total_bytes = sum(d.size for d in ctx.documents)
@@ -80,6 +91,8 @@ def load_demo_data(ctx: DemoContext) -> list[str]:
         f"in s3://{stack.parameters['SourceBucketName']} and a plain HTTPS host",
         f"voice: {len(voice.clients)} clients, {len(voice.conversations)} conversations, "
         f"{len(voice.appointments)} appointments over {len(voice.months)} months",
+        f"people: {', '.join(p.name for p in demo_access.PEOPLE)} sign in at the fake Salesforce; "
+        f"documents are private, one account's shared with Finance; docs host {ctx.front.docs_url}",
     ]
 
 
@@ -328,6 +341,10 @@ def run_agent_metrics(ctx: DemoContext) -> StepResult:
     return step(ctx)
 
 
+def run_access(ctx: DemoContext) -> StepResult:
+    return demo_access.run_access(ctx)
+
+
 # In the order a user would run them.
 STEPS: list[Callable[[DemoContext], StepResult]] = [
     run_stack_check,
@@ -336,6 +353,7 @@ STEPS: list[Callable[[DemoContext], StepResult]] = [
     run_cutover_and_rollback,
     run_velocity,
     run_agent_metrics,
+    run_access,
 ]
 
 
@@ -354,8 +372,8 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     results: list[StepResult] = []
-    with LocalStack() as stack:
-        ctx = DemoContext(stack=stack, out=out)
+    with LocalStack() as stack, HttpFront(stack) as front:
+        ctx = DemoContext(stack=stack, out=out, front=front)
         print("revops demo: offline stack from template.yaml (moto + stand-ins)")
         for line in load_demo_data(ctx):
             print(f"  {line}")

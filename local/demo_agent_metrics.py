@@ -1,23 +1,7 @@
 """Voice-agent metrics on the offline stack: the admin API behind its authorizer, and the demo step.
 
-`LocalHttpApi` stands in for API Gateway's HTTP API in front of the admin
-function, built from template.yaml: the routes are the admin function's
-`HttpApi` events, the authorizer is the API's default Lambda authorizer. It is
-a `FakeService`, so any `requests` session reaches it once installed, and each
-request becomes the API Gateway v2 event the real service would send:
-
-* no (or an empty) `Authorization` header: 401 `{"message": "Unauthorized"}`,
-  the authorizer is not called (its identity source is missing);
-* the authorizer fails with the message `Unauthorized`: 401, same body;
-* the authorizer fails otherwise: 500 `{"message": "Internal Server Error"}`;
-* `{"isAuthorized": false}`: 403 `{"message": "Forbidden"}`;
-* `{"isAuthorized": true}`: the admin function runs with the v2 event (its
-  `requestContext.authorizer.lambda` holds the authorizer's context) and its
-  `{statusCode, headers, body, isBase64Encoded}` is the answer;
-* a path or method without a route: 404 `{"message": "Not Found"}`.
-
-Both functions run through the local stack's Lambda (`stack.invoke`), with the
-environment template.yaml gives them.
+The admin API runs behind `local.http_api.LocalHttpApi` (API Gateway's HTTP
+API with the admin Lambda authorizer, from template.yaml).
 
 `run_agent_metrics(ctx)` is the `make demo` step: it registers the demo
 clients, imports their 12 months through the API, waits for the workflows and
@@ -26,204 +10,20 @@ writes the validation reports and the dashboard summary to `out/agent-metrics/`.
 
 from __future__ import annotations
 
-import base64
-import re
 import time
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import requests
 
 from local import demo_data
-from local.fakes_common import FakeRequest, FakeResponse, FakeService, json_response
-from local.stack import ACCOUNT_ID, LOCAL_ADMIN_TOKEN, REGION, LocalStack
+from local.http_api import LocalHttpApi
+from local.stack import LOCAL_ADMIN_TOKEN, LocalStack
 
 if TYPE_CHECKING:
     from local.demo import DemoContext, StepResult
 
 API_LOGICAL_ID = "AdminHttpApi"
-
-
-@dataclass(frozen=True)
-class HttpRoute:
-    method: str
-    path: str  # as in the template, e.g. /admin/bootstrap/imports/{executionId}
-    function: str  # logical id
-
-    @property
-    def key(self) -> str:
-        return f"{self.method} {self.path}"
-
-    def regex(self) -> str:
-        return re.sub(r"\\\{([A-Za-z0-9_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path))
-
-
-def http_routes(stack: LocalStack, api: str = API_LOGICAL_ID) -> list[HttpRoute]:
-    """Every `HttpApi` event of every function attached to `api`, from template.yaml."""
-    routes = []
-    for logical, resource in stack.template["Resources"].items():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        for event in (resource["Properties"].get("Events") or {}).values():
-            props = event.get("Properties", {})
-            if event.get("Type") == "HttpApi" and props.get("ApiId") == {"Ref": api}:
-                routes.append(HttpRoute(props["Method"].upper(), props["Path"], logical))
-    return routes
-
-
-def authorizer_function(stack: LocalStack, api: str = API_LOGICAL_ID) -> tuple[str, list[str]]:
-    """(logical id of the default authorizer's function, its identity headers)."""
-    auth = stack.template["Resources"][api]["Properties"]["Auth"]
-    config = auth["Authorizers"][auth["DefaultAuthorizer"]]
-    logical = config["FunctionArn"]["Fn::GetAtt"][0]
-    return logical, [h.lower() for h in config.get("Identity", {}).get("Headers", [])]
-
-
-def _gateway(status: int, message: str) -> FakeResponse:
-    return json_response(status, {"message": message})
-
-
-class LocalHttpApi(FakeService):
-    """API Gateway HTTP API (payload 2.0) with its Lambda authorizer, over the local stack."""
-
-    default_base_url = "https://admin-api.revops.local"
-
-    def __init__(self, stack: LocalStack, api: str = API_LOGICAL_ID, base_url: str | None = None):
-        super().__init__(base_url)
-        self.stack = stack
-        self.api_id = "localadminapi"
-        self.routes = http_routes(stack, api)
-        self.authorizer, self.identity_headers = authorizer_function(stack, api)
-        self.authorizer_calls = 0
-        for route in self.routes:
-            self.add_route(route.method, route.regex(), route.key, self._handler(route))
-
-    def _handler(self, route: HttpRoute) -> Any:
-        def handle(request: FakeRequest, **path: str) -> FakeResponse:
-            return self.dispatch(route, request, path)
-
-        return handle
-
-    def _not_found(self, request: FakeRequest) -> FakeResponse:
-        return _gateway(404, "Not Found")
-
-    def _method_not_allowed(self, request: FakeRequest) -> FakeResponse:
-        return _gateway(404, "Not Found")
-
-    # ------------------------------------------------------------------ events
-
-    def event(self, route: HttpRoute, request: FakeRequest, path: dict[str, str]) -> dict[str, Any]:
-        """The API Gateway v2 event for `request` on `route`."""
-        headers: dict[str, str] = {}
-        for name, value in request.headers.items():
-            key = name.lower()
-            headers[key] = f"{headers[key]},{value}" if key in headers else value
-        query = {name: ",".join(values) for name, values in request.query.items()}
-        now = datetime.now(UTC)
-        request_id = str(uuid.uuid4())
-        body: str | None = None
-        encoded = False
-        if request.body:
-            try:
-                body = request.body.decode("utf-8")
-            except UnicodeDecodeError:
-                body, encoded = base64.b64encode(request.body).decode(), True
-        event: dict[str, Any] = {
-            "version": "2.0",
-            "routeKey": route.key,
-            "rawPath": request.path,
-            "rawQueryString": urlsplit(request.url).query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": ACCOUNT_ID,
-                "apiId": self.api_id,
-                "domainName": urlsplit(self.base_url).netloc,
-                "domainPrefix": urlsplit(self.base_url).netloc.split(".")[0],
-                "http": {
-                    "method": request.method,
-                    "path": request.path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": "127.0.0.1",
-                    "userAgent": headers.get("user-agent", ""),
-                },
-                "requestId": request_id,
-                "routeKey": route.key,
-                "stage": "$default",
-                "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "timeEpoch": int(now.timestamp() * 1000),
-            },
-            "isBase64Encoded": encoded,
-        }
-        if query:
-            event["queryStringParameters"] = query
-        if path:
-            event["pathParameters"] = path
-        if body is not None:
-            event["body"] = body
-        return event
-
-    def authorizer_event(self, route: HttpRoute, event: dict[str, Any]) -> dict[str, Any]:
-        authorizer_event: dict[str, Any] = {
-            "version": "2.0",
-            "type": "REQUEST",
-            "routeArn": (
-                f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{self.api_id}/$default/"
-                f"{route.method}{route.path}"
-            ),
-            "identitySource": [event["headers"][h] for h in self.identity_headers],
-            "routeKey": route.key,
-            "rawPath": event["rawPath"],
-            "rawQueryString": event["rawQueryString"],
-            "headers": event["headers"],
-            "requestContext": event["requestContext"],
-        }
-        for key in ("queryStringParameters", "pathParameters"):
-            if key in event:
-                authorizer_event[key] = event[key]
-        return authorizer_event
-
-    # ------------------------------------------------------------------ dispatch
-
-    def dispatch(
-        self, route: HttpRoute, request: FakeRequest, path: dict[str, str]
-    ) -> FakeResponse:
-        event = self.event(route, request, path)
-        if any(not event["headers"].get(h) for h in self.identity_headers):
-            return _gateway(401, "Unauthorized")  # identity source missing: no authorizer call
-        self.authorizer_calls += 1
-        decision, error = self.stack.invoke(self.authorizer, self.authorizer_event(route, event))
-        if error:
-            if isinstance(decision, dict) and decision.get("errorMessage") == "Unauthorized":
-                return _gateway(401, "Unauthorized")
-            return _gateway(500, "Internal Server Error")
-        if not isinstance(decision, dict) or not isinstance(decision.get("isAuthorized"), bool):
-            return _gateway(500, "Internal Server Error")
-        if not decision["isAuthorized"]:
-            return _gateway(403, "Forbidden")
-        event["requestContext"]["authorizer"] = {"lambda": decision.get("context") or {}}
-        answer, error = self.stack.invoke(route.function, event)
-        if error or not isinstance(answer, dict):
-            return _gateway(500, "Internal Server Error")
-        return to_fake_response(answer)
-
-
-def to_fake_response(answer: dict[str, Any]) -> FakeResponse:
-    body = answer.get("body") or ""
-    raw = base64.b64decode(body) if answer.get("isBase64Encoded") else str(body).encode()
-    headers = {str(k): str(v) for k, v in (answer.get("headers") or {}).items()}
-    content_type = next(
-        (v for k, v in headers.items() if k.lower() == "content-type"), "application/json"
-    )
-    headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
-    return FakeResponse(
-        status=int(answer.get("statusCode") or 200),
-        body=raw,
-        headers=headers,
-        content_type=content_type.split(";")[0],
-    )
 
 
 def admin_session(api: LocalHttpApi, token: str | None = LOCAL_ADMIN_TOKEN) -> requests.Session:

@@ -50,6 +50,7 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
+from urllib3 import HTTPHeaderDict
 from urllib3.response import HTTPResponse
 
 from revops.integrations import transport
@@ -103,6 +104,7 @@ class FakeResponse:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    set_cookies: list[str] = field(default_factory=list)  # one Set-Cookie header each
 
     def encoded(self) -> bytes:
         if self.body is None:
@@ -145,21 +147,29 @@ def build_response(
 ) -> requests.Response:
     """A real `requests.Response` backed by a real (socket-less) urllib3 response."""
     content = fake.encoded()
+    headers = HTTPHeaderDict()
+    for name, value in wire_headers(fake, len(content)):
+        headers.add(name, value)
+    return assemble_response(prepared, fake.status, headers, io.BytesIO(content), adapter)
+
+
+def wire_headers(fake: FakeResponse, length: int) -> list[tuple[str, str]]:
+    """The response headers as sent: Content-Type (with charset for text), length, cookies."""
     headers: dict[str, str] = {}
     if fake.body is not None:
         charset = (
             "; charset=utf-8" if fake.content_type.startswith(("application/json", "text/")) else ""
         )
         headers["Content-Type"] = fake.content_type + charset
-    headers["Content-Length"] = str(len(content))
+    headers["Content-Length"] = str(length)
     headers.update(fake.headers)
-    return assemble_response(prepared, fake.status, headers, io.BytesIO(content), adapter)
+    return [*headers.items(), *(("Set-Cookie", cookie) for cookie in fake.set_cookies)]
 
 
 def assemble_response(
     prepared: requests.PreparedRequest,
     status: int,
-    headers: dict[str, str],
+    headers: dict[str, str] | HTTPHeaderDict,
     body: Any,
     adapter: BaseAdapter,
 ) -> requests.Response:

@@ -59,20 +59,6 @@ TYPE_SKIPS: dict[str, list[tuple[str, str]]] = {
             "encrypted at rest with the AWS-owned key (SSE enabled); a customer key adds per-request KMS cost at 1M+ items with no access-control gain over IAM",
         ),
     ],
-    "AWS::CloudFront::Distribution": [
-        (
-            "CKV_AWS_86",
-            "internal dashboards for a few users; CloudFront standard logs would need a log bucket with ACLs enabled",
-        ),
-        (
-            "CKV_AWS_68",
-            "private dashboards behind origin access control with no forms or APIs; WAF adds cost without a threat to filter",
-        ),
-        (
-            "CKV_AWS_174",
-            "uses the default *.cloudfront.net certificate, whose minimum protocol CloudFront fixes; set a custom domain and TLSv1.2_2021 when one is added",
-        ),
-    ],
 }
 
 LOGGING_TEMPLATE = """      Logging:

@@ -48,6 +48,12 @@ SALESFORCE_LOGIN_DOMAIN = "fake-login"
 SALESFORCE_USERNAME = "integration@revops.example"
 SALESFORCE_CONSUMER_KEY = "local-connected-app"
 LOCAL_ADMIN_TOKEN = "local-admin-token"
+# The connected app people sign in through, and the in-process docs host's address.
+SIGN_IN_CLIENT_ID = "local-sign-in-app"
+SIGN_IN_CLIENT_SECRET = "local-sign-in-secret"
+LOCAL_DOCS_BASE_URL = "https://docs.revops.local"
+# Template parameters that point the stack at the stand-ins.
+LOCAL_PARAMETERS = {"SalesforceLoginUrl": f"https://{SALESFORCE_LOGIN_DOMAIN}.salesforce.com"}
 
 
 @functools.cache
@@ -76,6 +82,8 @@ def local_secret_values() -> dict[str, dict[str, Any]]:
         "ElevenLabsSecret": {"api_key": "local-elevenlabs-key"},
         "GoHighLevelSecret": {"client_id": "local-ghl-client", "client_secret": "local-ghl-secret"},
         "AdminApiSecret": {"token_sha256": hashlib.sha256(LOCAL_ADMIN_TOKEN.encode()).hexdigest()},
+        "SignInSecret": {"client_id": SIGN_IN_CLIENT_ID, "client_secret": SIGN_IN_CLIENT_SECRET},
+        "SessionKeySecret": {"key": "local-session-key-" + "k" * 46},
     }
 
 
@@ -126,6 +134,7 @@ class LocalStack:
         self.template = load_template()
         params = parameter_defaults(self.template)
         params["Stage"] = stage
+        params.update(LOCAL_PARAMETERS)
         params.update(parameters or {})
         self.parameters = params
         self.resolver = Resolver(
@@ -310,6 +319,9 @@ class LocalStack:
 
         secrets = local_secret_values()
         self.org = FakeOrg.with_standard_objects()
+        self.org.web.register_app(
+            SIGN_IN_CLIENT_ID, SIGN_IN_CLIENT_SECRET, [f"{LOCAL_DOCS_BASE_URL}/auth/callback"]
+        )
         self.org.install()
         self._exit.callback(self.org.uninstall)
         self.elevenlabs = FakeElevenLabs(api_key=secrets["ElevenLabsSecret"]["api_key"])

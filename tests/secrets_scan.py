@@ -4,8 +4,10 @@ Every test that builds the offline stack ends with this scan: the captured
 output of the run (Powertools logs at DEBUG) and the full history of every
 execution of every state machine are searched for every secret the stack
 knows: the Salesforce key and consumer key, Salesforce session tokens, the
-ElevenLabs key, the GoHighLevel client credentials and tokens, and the admin
-token and its hash.
+ElevenLabs key, the GoHighLevel client credentials and tokens, the admin
+token and its hash, the sign-in connected app's secret, the session cookie
+key, every authorization code the fake org issued; and for anything that looks
+like a presigned link (`X-Amz-Signature=`) or a session cookie value.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import json
 from typing import Any
 
 from local.stack import LOCAL_ADMIN_TOKEN, LocalStack, local_secret_values
+
+# What a presigned link or a session cookie looks like, whatever its value.
+SHAPES = ("X-Amz-Signature=", "__Host-revops_session=", "__Host-revops_login=")
 
 
 def secret_values(stack: LocalStack) -> dict[str, str]:
@@ -27,10 +32,14 @@ def secret_values(stack: LocalStack) -> dict[str, str]:
         "gohighlevel client secret": values["GoHighLevelSecret"]["client_secret"],
         "admin token": LOCAL_ADMIN_TOKEN,
         "admin token hash": values["AdminApiSecret"]["token_sha256"],
+        "sign-in client secret": values["SignInSecret"]["client_secret"],
+        "session cookie key": values["SessionKeySecret"]["key"],
     }
     if stack.org is not None:
         for i, token in enumerate(sorted(stack.org.auth._tokens)):
             found[f"salesforce session {i}"] = token
+        for i, code in enumerate(sorted(stack.org.web._codes)):
+            found[f"salesforce authorization code {i}"] = code
     ghl = stack.ghl
     if ghl is not None:
         for i, token in enumerate(sorted(getattr(ghl, "_refresh_tokens", {}))):
@@ -62,6 +71,9 @@ def leaks(stack: LocalStack, captured: str) -> list[str]:
     for name, value in secrets.items():
         if value in captured:
             problems.append(f"{name} appears in the captured logs")
+    for marker in SHAPES:
+        if marker in captured:
+            problems.append(f"{marker!r} appears in the captured logs")
     for arn, text in execution_texts(stack):
         for name, value in secrets.items():
             if value in text:

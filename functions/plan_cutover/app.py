@@ -30,6 +30,7 @@ def lambda_handler(
         DocumentStore(config.bucket),
         wiring.store_for(settings),
         settings.mapping(),
+        wiring.links_for(settings),
     )
     logger.info(
         "cutover planned", run_id=config.run_id, planned=plan.counts.planned, mode=plan.mode

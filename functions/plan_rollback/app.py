@@ -31,6 +31,7 @@ def lambda_handler(
         wiring.store_for(settings),
         settings.mapping(),
         wiring.url_prefix(settings),
+        wiring.links_for(settings),
     )
     logger.info(
         "rollback planned", run_id=config.run_id, planned=plan.counts.planned, mode=plan.mode

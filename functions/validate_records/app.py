@@ -33,6 +33,7 @@ def lambda_handler(
         settings.mapping(),
         s3_client(),
         settings.backup_bucket,
+        wiring.links_for(settings),
     )
     logger.info("validated", run_id=plan.run_id, **report)
     record_salesforce_usage(sf)

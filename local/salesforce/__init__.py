@@ -4,7 +4,10 @@
 `revops.integrations.transport.new_session()` once installed, in-process:
 JWT bearer login, describe, SOQL (`query`, `queryAll`, paging), records and
 sObject Collections, Bulk API 2.0 ingest and query, Analytics reports,
-`/limits` and `Sforce-Limit-Info`, with fault injection.
+`/limits` and `Sforce-Limit-Info`, with fault injection; the Composite
+resource; record-level sharing and `UserRecordAccess` (`sharing.py`,
+`record_access.py`); and the browser's OAuth 2.0 web server flow with PKCE,
+`userinfo` and `revoke` (`web_auth.py`).
 
     from local.salesforce import FakeOrg
 
@@ -18,6 +21,11 @@ sObject Collections, Bulk API 2.0 ingest and query, Analytics reports,
     org.add_report("00O000000000001AAA", "Won by week", sobject="Opportunity",
                    date_field="CloseDate", owner_field="OwnerId", aggregate="s!Amount",
                    filters="IsWon = true")
+
+    org.sharing.set_model("DocListEntry__c", "Private")   # who may read what
+    org.sharing.share(record_id, rep)                      # a manual share
+    org.web.register_app("client-id", "secret", ["https://docs.example/auth/callback"])
+    org.web.set_password("ann@example.com", "pw")         # for the login page
 
     sf = org.client()                           # simple_salesforce.Salesforce, logged in
     with org:                                   # install() ... uninstall()

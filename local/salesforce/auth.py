@@ -27,6 +27,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from local.fakes_common import FakeRequest, FakeResponse, json_response
@@ -63,6 +64,15 @@ def decode_jwt_claims(assertion: str) -> dict[str, Any]:
     return claims
 
 
+@dataclass(frozen=True)
+class Grant:
+    """Who an access token acts for: a username (None: the integration session) and scopes."""
+
+    username: str | None
+    scopes: tuple[str, ...] = ("api",)
+    client_id: str | None = None
+
+
 class Auth:
     """Issued access tokens and the token endpoint."""
 
@@ -78,33 +88,46 @@ class Auth:
         self.instance_url = instance_url
         self.login_url = login_url
         self._user_id_for = user_id_for
-        self._tokens: dict[str, str | None] = {}  # token -> the username it runs as
+        self._tokens: dict[str, Grant] = {}
         self.consumer_key: str | None = None
         self.allowed_usernames: set[str] | None = None
         self.logins = 0
+        # grant_type -> handler of the whole token request (e.g. authorization_code, web_auth.py)
+        self.extra_grants: dict[str, Callable[[dict[str, str]], FakeResponse]] = {}
 
     # ------------------------------------------------------------ sessions
 
-    def issue(self, username: str | None = None) -> str:
+    def issue(
+        self,
+        username: str | None = None,
+        scopes: tuple[str, ...] = ("api",),
+        client_id: str | None = None,
+    ) -> str:
         token = f"{self.org_id[:15]}!AQ{secrets.token_urlsafe(72)}"
-        self._tokens[token] = username
+        self._tokens[token] = Grant(username, scopes, client_id)
         return token
+
+    def revoke(self, token: str) -> bool:
+        return self._tokens.pop(token, None) is not None
 
     def revoke_all(self) -> None:
         self._tokens.clear()
 
-    def _token(self, request: FakeRequest) -> str | None:
+    def grant_for(self, request: FakeRequest) -> Grant | None:
+        """The grant behind the request's bearer token (None when there is no valid one)."""
         header = request.header("Authorization") or ""
         scheme, _, token = header.partition(" ")
-        return token.strip() if scheme.lower() in ("bearer", "oauth") else None
+        if scheme.lower() not in ("bearer", "oauth"):
+            return None
+        return self._tokens.get(token.strip())
 
     def is_authorized(self, request: FakeRequest) -> bool:
-        return self._token(request) in self._tokens
+        return self.grant_for(request) is not None
 
     def username_for(self, request: FakeRequest) -> str | None:
         """The user a call runs as (None: a token issued without a login)."""
-        token = self._token(request)
-        return self._tokens.get(token) if token else None
+        grant = self.grant_for(request)
+        return grant.username if grant else None
 
     # -------------------------------------------------------------- grants
 
@@ -116,6 +139,8 @@ class Auth:
                 username = self._check_assertion(form.get("assertion", ""))
             elif grant == "password":
                 username = self._check_password(form)
+            elif grant in self.extra_grants:
+                return self.extra_grants[grant](form)
             else:
                 raise TokenError("unsupported_grant_type", "grant type not supported")
         except TokenError as exc:
@@ -156,7 +181,10 @@ class Auth:
 
     def _token_response(self, username: str) -> dict[str, Any]:
         self.logins += 1
-        token = self.issue(username)
+        return self.token_body(username, self.issue(username))
+
+    def token_body(self, username: str, token: str) -> dict[str, Any]:
+        """The token endpoint's success body for `token`, issued to `username`."""
         issued_at = str(int(time.time() * 1000))
         user_id = self._user_id_for(username)
         identity = f"{self.login_url}/id/{self.org_id}/{user_id}"

@@ -47,13 +47,16 @@ from local.fakes_common import FakeRequest, FakeResponse, FakeService, json_resp
 from local.salesforce.analytics import ReportDef, ReportsApi, parse_aggregate
 from local.salesforce.auth import Auth
 from local.salesforce.bulk import BulkApi
+from local.salesforce.composite import CompositeApi
 from local.salesforce.dates import UserClock, to_utc
 from local.salesforce.errors import SalesforceApiError
 from local.salesforce.rest import Handler, RestApi
 from local.salesforce.schema import make_id, normalize_id
+from local.salesforce.sharing import Sharing
 from local.salesforce.soql import compile_query, execute
 from local.salesforce.standard import STANDARD_OBJECTS
 from local.salesforce.store import Store
+from local.salesforce.web_auth import WebAuth
 
 if TYPE_CHECKING:
     from simple_salesforce import Salesforce
@@ -65,6 +68,7 @@ DEFAULT_LOGIN_URL = "https://fake-login.salesforce.com"
 DEFAULT_USERNAME = "integration@revops.example"
 DEFAULT_CONSUMER_KEY = "local-connected-app"
 _TOKEN_PATH = re.compile(r"(?i)/services/oauth2/token/?")
+_OAUTH_PATH = re.compile(r"(?i)/services/oauth2/.*")  # identity endpoints: not API calls
 _LOGIN_HOST = re.compile(r"^https://([A-Za-z0-9-]+)\.salesforce\.com$")
 _SYNTHETIC_SERIAL = 62**9  # far above anything the record counter reaches
 _UNEXPECTED = (
@@ -144,11 +148,16 @@ class FakeOrg(FakeService):
         self.rest = RestApi(self)
         self.bulk = BulkApi(self)
         self.analytics = ReportsApi(self)
+        self.sharing = Sharing(self)
+        self.web = WebAuth(self)
         self.add_route("POST", _TOKEN_PATH.pattern, "token", self.auth.token_endpoint)
+        for method, pattern, name, handler in self.web.routes():
+            self.add_route(method, pattern, name, handler)
         for method, pattern, name, handler in (
             *self.rest.routes(),
             *self.bulk.routes(),
             *self.analytics.routes(),
+            *CompositeApi(self).routes(),
         ):
             self.add_route(method, pattern, name, self._wrap(handler))
 
@@ -166,6 +175,7 @@ class FakeOrg(FakeService):
                 read_only=spec.read_only,
                 picklists=spec.picklists,
             )
+        org.sharing.install()
         return org
 
     # ------------------------------------------------------------------ clock
@@ -572,8 +582,8 @@ class FakeOrg(FakeService):
     # ------------------------------------------------------------- dispatch
 
     def handle(self, request: FakeRequest, read_timeout: float | None = None) -> FakeResponse:
-        """Count the call and stamp `Sforce-Limit-Info` (the token endpoint is exempt)."""
-        if _TOKEN_PATH.fullmatch(request.path):
+        """Count the call and stamp `Sforce-Limit-Info` (the OAuth endpoints are exempt)."""
+        if _OAUTH_PATH.fullmatch(request.path):
             return super().handle(request, read_timeout)
         with self._lock:
             self._api_usage += 1
@@ -587,7 +597,7 @@ class FakeOrg(FakeService):
         return response
 
     def _admit(self, request: FakeRequest, route_name: str) -> FakeResponse | None:
-        if route_name == "token":
+        if route_name == "token" or route_name.startswith("oauth"):
             return None
         number = getattr(self._current, "number", None) or self._api_usage
         failure = self._failures.pop(number, None)
@@ -595,9 +605,35 @@ class FakeOrg(FakeService):
             return sf_error(*failure)
         if number > self.daily_api_limit:
             return sf_error(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
-        if route_name != "versions" and not self.auth.is_authorized(request):
+        if route_name != "versions" and not self._session_valid(request):
             return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
         return None
+
+    def _session_valid(self, request: FakeRequest) -> bool:
+        """A known token of a user who is still active and not frozen."""
+        grant = self.auth.grant_for(request)
+        if grant is None:
+            return False
+        user = self.sharing.user(self.running_user(request) or "")
+        return user is None or (
+            bool(user.get("IsActive")) and not self.sharing.is_frozen(user["Id"])
+        )
+
+    def running_user(self, request: FakeRequest) -> str | None:
+        """The user id a request acts for (None: the integration session of `issue_token`)."""
+        grant = self.auth.grant_for(request)
+        if grant is None or grant.username is None:
+            return None
+        return self._user_id_for(grant.username)
+
+    def dispatch_internal(self, request: FakeRequest) -> FakeResponse:
+        """Answer a subrequest (Composite) without counting it or checking limits again."""
+        route, groups, path_known = self._match(request)
+        if route is None or route.name == "token" or route.name.startswith("oauth"):
+            return self._method_not_allowed(request) if path_known else self._not_found(request)
+        if route.name != "versions" and not self._session_valid(request):
+            return sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        return route.handler(request, **groups)
 
     def _wrap(self, handler: Handler) -> Handler:
         """Check the API version and turn exceptions into Salesforce error responses."""

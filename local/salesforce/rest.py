@@ -23,10 +23,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from local.fakes_common import FakeRequest, FakeResponse, json_response
+from local.salesforce import record_access
 from local.salesforce.errors import RecordError, SalesforceApiError, not_found
 from local.salesforce.schema import ObjectDef, describe_global_entry, describe_object, normalize_id
 from local.salesforce.schema import to_json as json_value
-from local.salesforce.soql import execute, record_attributes
+from local.salesforce.soql import compile_query, record_attributes, run_compiled
 
 if TYPE_CHECKING:
     from local.salesforce.org import FakeOrg
@@ -223,6 +224,8 @@ class RestApi:
     ) -> FakeResponse:
         obj = self.object_or_404(sobject)
         record = self._live_record(obj, record_id)
+        if not self.org.sharing.visible(self.org.running_user(request), obj.name, [record]):
+            raise not_found()  # the running user may not read it (sharing.py)
         fields_param = request.param("fields")
         fields = [f.strip() for f in fields_param.split(",") if f.strip()] if fields_param else None
         return json_response(200, self.record_json(obj, record, version, fields))
@@ -286,13 +289,17 @@ class RestApi:
         soql = request.param("q")
         if not soql:
             raise SalesforceApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
-        result = execute(
-            self.org.store,
-            soql,
-            clock=self.org.request_clock(request),
-            include_deleted=endpoint.lower() == "queryall",
-        )
-        records = result.rest_records(self.org.store, version)
+        store = self.org.store
+        include_deleted = endpoint.lower() == "queryall"
+        compiled = compile_query(store, soql, self.org.request_clock(request))
+        user = self.org.running_user(request)
+        if compiled.obj.name == record_access.OBJECT:
+            result = record_access.query_user_record_access(self.org, soql, compiled, user)
+        else:  # a user's own session sees only the records sharing lets it read
+            rows = store.rows(compiled.obj, include_deleted=include_deleted)
+            visible = self.org.sharing.visible(user, compiled.obj.name, rows)
+            result = run_compiled(store, compiled, include_deleted=include_deleted, rows=visible)
+        records = result.rest_records(store, version)
         return self._page(version, records, result.total_size, 0, self._page_size(request), None)
 
     def query_more(

@@ -230,8 +230,16 @@ def record_attributes(obj: ObjectDef, record_id: str, version: str) -> dict[str,
     return {"type": obj.name, "url": f"/services/data/v{version}/sobjects/{obj.name}/{record_id}"}
 
 
-def run_compiled(store: Store, compiled: CompiledQuery, *, include_deleted: bool) -> QueryResult:
-    rows = store.rows(compiled.obj, include_deleted=include_deleted)
+def run_compiled(
+    store: Store,
+    compiled: CompiledQuery,
+    *,
+    include_deleted: bool,
+    rows: list[Record] | None = None,
+) -> QueryResult:
+    """Run a compiled statement over the object's records (or over `rows`, when given)."""
+    if rows is None:
+        rows = store.rows(compiled.obj, include_deleted=include_deleted)
     if compiled.where is not None:
         where = compiled.where
         rows = [r for r in rows if eval_cond(where, _record_values(store, r))]

@@ -26,6 +26,14 @@ class Org:
     def url(self, record_id: str) -> str:
         return str(self.stack.org.get("DocListEntry__c", record_id)["Document__c"])
 
+    def link(self, record_id: str) -> str:
+        """The stable link cutover writes by default (LinkMode stable)."""
+        lam = self.stack.client("lambda")
+        config = lam.get_function_configuration(
+            FunctionName=self.stack.physical_name("PlanCutoverFunction")
+        )
+        return f"{config['Environment']['Variables']['DOCS_BASE_URL']}/d/{record_id}"
+
     def run(self, machine: str, payload: dict[str, Any], name: str) -> Any:
         return self.stack.run(machine, payload, name=name, timeout=300)
 

@@ -29,14 +29,15 @@ def test_backup_cutover_validate_rollback_round_trip(org: Org) -> None:
     assert live.output["updates"]["updated"] == FILES
     assert live.output["validation"]["holdingNewUrl"] == FILES
     assert live.output["validation"]["missingObjects"] == 0
+    assert live.output["validation"]["linksResolved"] == FILES  # each link leads to its file
     store = org.store
     backup_bucket = org.stack.physical_name("BackupBucket")
     for record_id in org.ids:
         item = store.file(record_id)
         assert item is not None
         assert item.migration_phase == 2 and item.salesforce_updated is True
-        assert org.url(record_id) == item.your_s3_url
-        assert f"{backup_bucket}.s3.amazonaws.com/uploads/" in org.url(record_id)
+        assert org.url(record_id) == org.link(record_id)
+        assert f"{backup_bucket}.s3.amazonaws.com/uploads/" in (item.your_s3_url or "")
     export = org.work_csv(live.output["plan"]["rollbackKey"])
     assert {(r["record_id"], r["original_url"]) for r in export} == set(org.original.items())
 
@@ -164,7 +165,7 @@ def test_crash_after_salesforce_write_is_repaired_without_writing_twice(
     for record_id in org.ids:
         item = org.store.file(record_id)
         assert item is not None and item.migration_phase == 2
-        assert org.url(record_id) == item.your_s3_url
+        assert org.url(record_id) == org.link(record_id)
 
 
 def test_rollback_of_a_partly_migrated_set_restores_only_what_moved(org: Org) -> None:

@@ -117,7 +117,7 @@ def test_garbage_assertion_and_unknown_grant_are_rejected(org: FakeOrg) -> None:
         TOKEN_URL,
         data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": "a.b"},
     )
-    unknown = session.post(TOKEN_URL, data={"grant_type": "authorization_code"})
+    unknown = session.post(TOKEN_URL, data={"grant_type": "urn:example:unknown"})
 
     assert garbage.json() == {"error": "invalid_grant", "error_description": "invalid assertion"}
     assert unknown.json()["error"] == "unsupported_grant_type"

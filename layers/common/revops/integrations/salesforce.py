@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote_plus
 
 import requests
 from simple_salesforce import Salesforce
@@ -80,6 +81,8 @@ class RecordResult:
 
 # A collection request carries at most this many records.
 COLLECTION_LIMIT = 200
+# A composite request carries at most this many query subrequests.
+COMPOSITE_QUERY_LIMIT = 5
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,16 @@ def _translate(exc: SalesforceError) -> Exception:
     if isinstance(exc, SalesforceGeneralError) and exc.status >= 500:
         return SalesforceUnavailableError(f"Salesforce {exc.status}: {_detail(exc)}")
     return UpstreamError(f"Salesforce error {exc.status} ({code}): {_detail(exc)}")
+
+
+def _subrequest_error(status: int, body: Any) -> Exception:
+    first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+    code, message = str(first.get("errorCode", "")), str(first.get("message", ""))[:500]
+    if code == "REQUEST_LIMIT_EXCEEDED":
+        return SalesforceLimitExceededError(f"Salesforce daily API limit exceeded: {message}")
+    if status >= 500 or status == 0:
+        return SalesforceUnavailableError(f"Salesforce subrequest failed ({status} {code})")
+    return SalesforceQueryError(f"Salesforce rejected a subrequest ({status} {code}): {message}")
 
 
 def _query_more(url: str) -> Callable[[Salesforce], dict[str, Any]]:
@@ -299,6 +312,40 @@ class SalesforceGateway:
             if page.get("done", True) or not next_url:
                 return
             page = self._call(_query_more(next_url))
+
+    def composite_queries(self, queries: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
+        """Up to 5 SOQL queries in one Composite request: one API call, however many queries.
+
+        ("The entire series of requests counts as a single call toward your API
+        limits"; a composite holds at most 5 query subrequests.) Each query's
+        first page of records comes back under its key. A refused subrequest
+        raises the typed error its status and code name.
+        """
+        if not 0 < len(queries) <= COMPOSITE_QUERY_LIMIT:
+            raise ValueError(f"1 to {COMPOSITE_QUERY_LIMIT} queries per composite request")
+
+        def call(sf: Salesforce) -> Any:
+            base = f"/services/data/v{sf.sf_version}/query/?q="
+            body = {
+                "allOrNone": False,
+                "compositeRequest": [
+                    {"method": "GET", "url": base + quote_plus(soql), "referenceId": key}
+                    for key, soql in queries.items()
+                ],
+            }
+            return sf.restful("composite", method="POST", json=body)
+
+        result = self._call(call)
+        answers: dict[str, list[dict[str, Any]]] = {}
+        for answer in (result or {}).get("compositeResponse", []):
+            status, body = int(answer.get("httpStatusCode") or 0), answer.get("body")
+            if status != 200 or not isinstance(body, dict):
+                raise _subrequest_error(status, body)
+            records = [dict(r) for r in body.get("records", [])]
+            for record in records:
+                record.pop("attributes", None)
+            answers[str(answer.get("referenceId"))] = records
+        return answers
 
     def run_report(
         self, report_id: str, report_metadata: dict[str, Any] | None = None

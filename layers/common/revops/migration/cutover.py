@@ -31,6 +31,7 @@ from revops.errors import InvalidInputError, RevopsError, failure_message
 from revops.integrations.objects import DocumentStore, ObjectNotFoundError
 from revops.integrations.salesforce import COLLECTION_LIMIT, RecordResult, SalesforceGateway
 from revops.migration import naming
+from revops.migration.link_mode import OurLinks, check_links
 from revops.migration.models import (
     BatchRef,
     CutoverInput,
@@ -239,7 +240,9 @@ def plan_cutover(
     documents: DocumentStore,
     store: MigrationStore,
     mapping: DocMapping,
+    links: OurLinks | None = None,
 ) -> PhaseTwoPlan:
+    """Plan the switch to our links (`LinkMode`; without `links`, the object URLs)."""
     mapping = mapping.resolved()
     check_mapping(gateway, mapping)
     where = f" WHERE {mapping.account_field} = '{config.account_id}'" if config.account_id else ""
@@ -281,7 +284,7 @@ def plan_cutover(
                 counts.backup_failed += 1  # a known, recorded failure: left as it is
                 continue
             scanned_with_backup += 1
-            if current == item.your_s3_url:
+            if current in (links.forms(item) if links else {item.your_s3_url}):
                 if item.migration_phase != 2:
                     repairs.append(item)
                     counts.repaired += 1
@@ -289,10 +292,9 @@ def plan_cutover(
                     counts.already_done += 1
             elif current == item.original_url:
                 counts.planned += 1
+                ours = links.written(item) if links else item.your_s3_url
                 writer.change(
-                    UrlChange(
-                        id=record_id, expected=current, to=item.your_s3_url, key=item.your_s3_key
-                    )
+                    UrlChange(id=record_id, expected=current, to=ours, key=item.your_s3_key)
                 )
             else:
                 counts.conflicts += 1
@@ -357,6 +359,7 @@ def _rollback_candidates(
     store: MigrationStore,
     mapping: DocMapping,
     our_prefix: str,
+    links: OurLinks | None = None,
 ) -> Iterator[list[tuple[dict[str, Any], FileItem | None, str | None, str | None]]]:
     """Pages of (salesforce record, tracking item, our URL, original URL)."""
     if config.source_run_id:
@@ -387,7 +390,8 @@ def _rollback_candidates(
                 for c in chunk
             ]
         return
-    conditions = [f"{mapping.url_field} LIKE '{our_prefix}%'"]
+    prefixes = links.prefixes() if links else [our_prefix]
+    conditions = ["(" + " OR ".join(f"{mapping.url_field} LIKE '{p}%'" for p in prefixes) + ")"]
     if config.account_id:
         conditions.append(f"{mapping.account_field} = '{config.account_id}'")
     if config.record_ids:
@@ -402,11 +406,20 @@ def _rollback_candidates(
             (
                 r,
                 tracked.get(r["Id"]),
-                (tracked[r["Id"]].your_s3_url if r["Id"] in tracked else None),
+                _ours(r.get(mapping.url_field), tracked.get(r["Id"]), links),
                 (tracked[r["Id"]].original_url if r["Id"] in tracked else None),
             )
             for r in page
         ]
+
+
+def _ours(current: str | None, item: FileItem | None, links: OurLinks | None) -> str | None:
+    """The URL of ours the record holds (either link form), else the one we would write."""
+    if item is None:
+        return None
+    if links is None:
+        return item.your_s3_url
+    return current if current in links.forms(item) else links.written(item)
 
 
 def plan_rollback(
@@ -416,11 +429,14 @@ def plan_rollback(
     store: MigrationStore,
     mapping: DocMapping,
     our_prefix: str,
+    links: OurLinks | None = None,
 ) -> PhaseTwoPlan:
     """Restore original URLs where Salesforce still holds ours; everything else is reported."""
     mapping = mapping.resolved()
     check_mapping(gateway, mapping)
-    batches = list(_rollback_candidates(config, gateway, documents, store, mapping, our_prefix))
+    batches = list(
+        _rollback_candidates(config, gateway, documents, store, mapping, our_prefix, links)
+    )
     expected = sum(len(b) for b in batches)
     mode, batch_size = _mode_for(config, expected)
     # From the tracking, without a list of ids, the plan walked the records in Id order.
@@ -689,8 +705,13 @@ def validate(
     mapping: DocMapping,
     s3: Any,
     backup_bucket: str,
+    links: OurLinks | None = None,
 ) -> dict[str, Any]:
-    """Re-read every planned record and confirm it holds the new URL; HEAD our objects."""
+    """Re-read every planned record and confirm it holds the new URL; HEAD our objects.
+
+    With `links`, a cutover's every written link must also lead (through the
+    record it names) to an object of exactly the tracked size.
+    """
     mapping = mapping.resolved()
     changes: list[UrlChange] = []
     holding = 0
@@ -711,7 +732,10 @@ def validate(
                     {"id": change.id, "expected": change.to, "actual": current.get(change.id)}
                 )
     missing: list[str] = []
-    if plan.direction == "cutover":
+    links_report: dict[str, Any] = {}
+    if plan.direction == "cutover" and links is not None:
+        missing, links_report = check_links(changes, store, s3, backup_bucket, links)
+    elif plan.direction == "cutover":
         keys = [c.key for c in changes if c.key]
         with ThreadPoolExecutor(max_workers=16) as pool:
             exists = list(pool.map(lambda k: _object_exists(s3, backup_bucket, k), keys))
@@ -723,6 +747,7 @@ def validate(
         "mismatchSample": mismatched,
         "missingObjects": len(missing),
         "missingObjectSample": missing[:50],
+        **links_report,
     }
     store.record_validation(plan.run_id, report)
     return report
@@ -761,6 +786,8 @@ def finish_run(
         or plan_counts.get("conflicts")
         or validation.get("notHoldingNewUrl")
         or plan.get("refusal")
+        or validation.get("sizeMismatches")
+        or validation.get("unresolvedLinks")
     ):
         status = "completed_with_errors"
     else:

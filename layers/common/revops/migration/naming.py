@@ -118,7 +118,11 @@ def _split(key: str) -> tuple[str, str, str, str]:
 
 
 def object_url(bucket: str, key: str, region: str, base_url: str | None = None) -> str:
-    """Our URL for a key: a CloudFront/custom domain when configured, else virtual-hosted S3."""
+    """Our object URL for a key: `PublicBaseUrl` + key when configured, else virtual-hosted S3.
+
+    Cutover writes it only with `LinkMode` object; by default it writes the stable
+    link of `revops.access.links`, and this URL stays in tracking.
+    """
     path = quote(key, safe="/")
     if base_url:
         return f"{base_url.rstrip('/')}/{path}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from revops.migration.models import DocMapping
 from revops.settings import AwsSettings
 
@@ -34,6 +36,9 @@ class MigrationSettings(AwsSettings):
     dashboards_bucket: str = ""
     # how our URLs look: empty means the S3 virtual-hosted URL
     public_base_url: str = ""
+    # what cutover writes into Salesforce (LinkMode): stable links on the docs host, or object URLs
+    link_mode: Literal["stable", "object"] = "stable"
+    docs_base_url: str = ""
     retention_days: int = 90
 
     def mapping(self) -> DocMapping:

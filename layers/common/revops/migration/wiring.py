@@ -8,6 +8,7 @@ from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import SalesforceGateway
 from revops.migration.backup import BackupDefaults
 from revops.migration.cutover import PhaseTwoDefaults, our_url_prefix
+from revops.migration.link_mode import OurLinks
 from revops.migration.settings import MigrationSettings
 from revops.migration.transfer import FileCopier, s3_client
 from revops.observability import logger
@@ -51,6 +52,11 @@ def phase_two_defaults(settings: MigrationSettings) -> PhaseTwoDefaults:
         work_bucket=settings.work_bucket,
         max_unresolved_ratio=settings.max_unresolved_ratio,
     )
+
+
+def links_for(settings: MigrationSettings) -> OurLinks:
+    """What cutover writes (LinkMode) and how those links lead back to our files."""
+    return OurLinks(settings.link_mode, settings.docs_base_url, url_prefix(settings))
 
 
 def url_prefix(settings: MigrationSettings) -> str:

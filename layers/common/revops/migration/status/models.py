@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +45,7 @@ View = Literal[
     "export",
     "all",
     "publish",
+    "access",
 ]
 
 
@@ -53,6 +55,7 @@ class StatusSettings(MigrationSettings):
 
     dashboards_bucket: str = ""
     max_unresolved_ratio: float = DEFAULT_MAX_UNRESOLVED_RATIO
+    audit_table: str = ""  # the `access` view (documents opened and refused)
 
 
 class StatusModel(BaseModel):
@@ -187,3 +190,7 @@ class StatusRequest(ApiModel):
     limit: int | None = Field(None, ge=1, le=1000)
     # None: the configured threshold (`MAX_UNRESOLVED_RATIO`, default 1%)
     max_unresolved_ratio: float | None = Field(None, alias="maxUnresolvedRatio", ge=0, le=1)
+    # the `access` view: one account, [since, until) (default: last calendar month, UTC)
+    account_id: str | None = Field(None, alias="accountId", pattern=r"^[A-Za-z0-9]{15,18}$")
+    since: date | None = None
+    until: date | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from revops.errors import ConfigurationError
+from revops.errors import ConfigurationError, InvalidInputError
 from revops.integrations.objects import DocumentStore
 from revops.migration.status.counts import accounts, error_summary, overview, recent_errors, runs
 from revops.migration.status.models import (
@@ -22,6 +22,7 @@ from revops.migration.status.models import (
 from revops.migration.status.page import publish_status_page
 from revops.migration.status.readiness import readiness
 from revops.migration.status.report import export_report, report
+from revops.store.access import AuditStore
 from revops.store.migration import MigrationStore
 
 
@@ -38,6 +39,7 @@ def view(
     dashboards: DocumentStore | None = None,
     *,
     default_ratio: float = DEFAULT_MAX_UNRESOLVED_RATIO,
+    audit: AuditStore | None = None,
 ) -> dict[str, Any]:
     """Answer one status request with a JSON-able dict keyed by section name.
 
@@ -64,8 +66,22 @@ def view(
         "all": lambda: _dump(report(store, options)),
         "export": lambda: {"bucket": work.bucket, "key": export_report(store, work, options)},
         "publish": lambda: _publish(store, dashboards, options),
+        "access": lambda: {"access": _access(request, audit)},
     }
     return answers[request.view]()
+
+
+def _access(request: StatusRequest, audit: AuditStore | None) -> dict[str, Any]:
+    """Who opened (or was refused) one account's documents: `{"view": "access", "accountId": ...}`."""
+    from revops.access.audit import access_report
+
+    if audit is None:
+        raise ConfigurationError("AUDIT_TABLE is not set: no access audit to read")
+    if not request.account_id:
+        raise InvalidInputError("the access view needs an accountId")
+    return access_report(
+        audit, request.account_id, request.since, request.until, limit=request.limit or 100
+    )
 
 
 def _publish(
