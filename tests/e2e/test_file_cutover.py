@@ -138,10 +138,10 @@ def test_crash_after_salesforce_write_is_repaired_without_writing_twice(
     org: Org, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _backup(org)
-    from revops.migration import cutover
+    from revops.migration.cutover import update
 
     crashes = {"left": 1}
-    original_mark = cutover._mark
+    original_mark = update.mark_tracking
 
     def crash_once(store: Any, items: Any, direction: str, run_id: str) -> int:
         if direction == "cutover" and crashes["left"]:
@@ -149,7 +149,7 @@ def test_crash_after_salesforce_write_is_repaired_without_writing_twice(
             raise RuntimeError("Lambda died after the Salesforce write")
         return original_mark(store, items, direction, run_id)
 
-    monkeypatch.setattr(cutover, "_mark", crash_once)
+    monkeypatch.setattr(update, "mark_tracking", crash_once)
     crashed = org.run("FileCutoverStateMachine", {"dryRun": False}, "crash")
     assert crashed.status == "FAILED"
     stamps = {i: org.stack.org.get("DocListEntry__c", i)["SystemModstamp"] for i in org.ids}

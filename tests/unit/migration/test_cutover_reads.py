@@ -11,7 +11,7 @@ from simple_salesforce import Salesforce
 from local.salesforce import FakeOrg, private_key_pem
 from revops.integrations import transport
 from revops.integrations.salesforce import SalesforceGateway
-from revops.migration.cutover import _current_urls
+from revops.migration.cutover.reads import current_urls
 from revops.migration.models import BatchRef, DocMapping
 
 
@@ -61,10 +61,10 @@ def test_a_dense_batch_is_read_by_its_id_range_within_its_account(
     gateway.field_names("DocListEntry__c")  # describe once, outside the count
 
     before = org.api_usage
-    by_range = _current_urls(gateway, mapping, ids, batch)
+    by_range = current_urls(gateway, mapping, ids, batch)
     range_calls = org.api_usage - before
     before = org.api_usage
-    by_ids = _current_urls(gateway, mapping, ids, BatchRef(index=0, key="k", records=len(ids)))
+    by_ids = current_urls(gateway, mapping, ids, BatchRef(index=0, key="k", records=len(ids)))
     id_calls = org.api_usage - before
 
     assert by_range == by_ids
