@@ -1,0 +1,157 @@
+"""Models of the voice-agent metrics domain: clients, requests, reports, workflow payloads.
+
+On the wire every name is camelCase (the seed's names: `clientId`, `calId`,
+`totalCalls`, ...); in Python it is snake_case. Request models are strict and
+closed (`extra="forbid"`): a string where a number belongs, or an unknown
+field, is a 422 naming the field, never a silent coercion. One module per
+concern; everything is importable from here.
+"""
+
+from __future__ import annotations
+
+from revops.agentmetrics.models.base import (
+    APPOINTMENT_STATUSES,
+    DEFAULT_BOOKED_STATUSES,
+    ID_PATTERN,
+    IMPORT_ID_PATTERN,
+    ClientId,
+    DateText,
+    Direction,
+    PeriodText,
+    RequestModel,
+    WireModel,
+    safe_name,
+)
+from revops.agentmetrics.models.bookings import (
+    AgentBookings,
+    AgentUpdate,
+    AppointmentCounts,
+    AppointmentView,
+    DateRangeView,
+    HistoricalAppointments,
+    MonthBookings,
+    SyncResult,
+)
+from revops.agentmetrics.models.clients import (
+    AgentConfig,
+    AttributionConfig,
+    Client,
+    ClientSettings,
+    ClientUpsert,
+    ClientView,
+)
+from revops.agentmetrics.models.metrics import (
+    AgentMonth,
+    CallRecord,
+    MetricValues,
+    Source,
+    Totals,
+    derive,
+    totals_of,
+)
+from revops.agentmetrics.models.reports import (
+    AgentTotals,
+    CombinedMetrics,
+    DashboardSummary,
+    ImportBrief,
+    MonthReport,
+    PeriodTotals,
+    WindowSummary,
+)
+from revops.agentmetrics.models.requests import (
+    BulkSyncRequest,
+    DateRange,
+    ImportRequest,
+    SyncRequest,
+)
+from revops.agentmetrics.models.validation import (
+    BookingRateRange,
+    Consistency,
+    Issue,
+    IssueType,
+    ValidationReport,
+)
+from revops.agentmetrics.models.workflow import (
+    BookingsMonthResult,
+    CallsMonthResult,
+    CallValues,
+    ImportPlan,
+    ImportStarted,
+    ImportStatus,
+    ImportSummary,
+    MonthItem,
+    MonthlySyncRequest,
+    MonthlySyncResult,
+    MonthResult,
+    MonthTask,
+    PlanRequest,
+    SummarizeRequest,
+)
+from revops.agentmetrics.periods import DATE_PATTERN, PERIOD_PATTERN
+
+__all__ = [
+    "APPOINTMENT_STATUSES",
+    "DATE_PATTERN",
+    "DEFAULT_BOOKED_STATUSES",
+    "ID_PATTERN",
+    "IMPORT_ID_PATTERN",
+    "PERIOD_PATTERN",
+    "AgentBookings",
+    "AgentConfig",
+    "AgentMonth",
+    "AgentTotals",
+    "AgentUpdate",
+    "AppointmentCounts",
+    "AppointmentView",
+    "AttributionConfig",
+    "BookingRateRange",
+    "BookingsMonthResult",
+    "BulkSyncRequest",
+    "CallRecord",
+    "CallValues",
+    "CallsMonthResult",
+    "Client",
+    "ClientId",
+    "ClientSettings",
+    "ClientUpsert",
+    "ClientView",
+    "CombinedMetrics",
+    "Consistency",
+    "DashboardSummary",
+    "DateRange",
+    "DateRangeView",
+    "DateText",
+    "Direction",
+    "HistoricalAppointments",
+    "ImportBrief",
+    "ImportPlan",
+    "ImportRequest",
+    "ImportStarted",
+    "ImportStatus",
+    "ImportSummary",
+    "Issue",
+    "IssueType",
+    "MetricValues",
+    "MonthBookings",
+    "MonthItem",
+    "MonthReport",
+    "MonthResult",
+    "MonthTask",
+    "MonthlySyncRequest",
+    "MonthlySyncResult",
+    "PeriodText",
+    "PeriodTotals",
+    "PlanRequest",
+    "RequestModel",
+    "Source",
+    "SummarizeRequest",
+    "SyncRequest",
+    "SyncResult",
+    "Totals",
+    "ValidationReport",
+    "WindowSummary",
+    "WireModel",
+    "derive",
+    "safe_name",
+    "totals_of",
+]
