@@ -1,7 +1,7 @@
 """Every change we make to moto, in one place.
 
 moto (pinned in pyproject.toml) runs our real ASL files with its Step Functions
-executor. Six things stop it from behaving like AWS for this project; each is
+executor. Seven things stop it from behaving like AWS for this project; each is
 patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
 that fails if a moto upgrade changes the behaviour underneath it:
 
@@ -29,6 +29,9 @@ that fails if a moto upgrade changes the behaviour underneath it:
    expression to it in place, so a query from another thread (a workflow
    running beside an API call) can read an item with no attributes. Requests
    are served one at a time, as one item's requests are in AWS.
+7. `secret_size_limit`: Secrets Manager refuses a `SecretString` (or
+   `SecretBinary`) over 65,536 bytes with `ValidationException`; moto stores any
+   size. CreateSecret, PutSecretValue and UpdateSecret enforce the limit.
 
 `apply()` installs all of them and is idempotent.
 """
@@ -349,6 +352,43 @@ def atomic_dynamodb() -> None:
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
+# ------------------------------------------------------------------ 7. secret size
+
+SECRET_MAX_BYTES = 65_536
+
+
+def secret_size_limit() -> None:
+    import base64
+
+    from moto.secretsmanager.exceptions import ValidationException
+    from moto.secretsmanager.responses import SecretsManagerResponse
+
+    def limited(original: Callable[[Any], str]) -> Callable[[Any], str]:
+        @functools.wraps(original)
+        def call(self: Any) -> str:
+            text = self._get_param("SecretString")
+            if text is not None and len(str(text).encode("utf-8")) > SECRET_MAX_BYTES:
+                raise ValidationException(
+                    "1 validation error detected: Value at 'secretString' failed to satisfy "
+                    f"constraint: Member must have length less than or equal to {SECRET_MAX_BYTES}"
+                )
+            binary = self._get_param("SecretBinary")
+            if binary is not None and len(base64.b64decode(binary)) > SECRET_MAX_BYTES:
+                raise ValidationException(
+                    "1 validation error detected: Value at 'secretBinary' failed to satisfy "
+                    f"constraint: Member must have length less than or equal to {SECRET_MAX_BYTES}"
+                )
+            return original(self)
+
+        call._revops_patched = True  # type: ignore[attr-defined]
+        return call
+
+    for name in ("create_secret", "put_secret_value", "update_secret"):
+        original = getattr(SecretsManagerResponse, name)
+        if not getattr(original, "_revops_patched", False):
+            setattr(SecretsManagerResponse, name, limited(original))
+
+
 def apply(time_scale: float | None = None) -> None:
     """Install every patch once. `time_scale` defaults to $REVOPS_TIME_SCALE or 0."""
     global _applied
@@ -363,4 +403,5 @@ def apply(time_scale: float | None = None) -> None:
     scale_time()
     conditional_copy()
     atomic_dynamodb()
+    secret_size_limit()
     _applied = True

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from local import moto_patches
@@ -302,3 +303,32 @@ def test_a_reader_never_sees_an_item_half_created_by_update_item(
     for reader in readers:
         reader.join()
     assert seen == [{"pk": {"S": "row"}, "agent_name": {"S": "Ava"}}]
+
+
+# ----------------------------------------------------------------- 7. secret size
+
+
+@pytest.mark.parametrize("call", ["create", "put", "update"])
+def test_a_secret_string_over_64_kib_is_refused_as_aws_refuses_it(aws: None, call: str) -> None:
+    sm = boto3.client("secretsmanager")
+    sm.create_secret(Name="patch-size", SecretString="x" * moto_patches.SECRET_MAX_BYTES)
+    too_big = "é" * (moto_patches.SECRET_MAX_BYTES // 2 + 1)  # 2 bytes a char: the limit is bytes
+    with pytest.raises(ClientError) as refused:
+        if call == "create":
+            sm.create_secret(Name="patch-size-2", SecretString=too_big)
+        elif call == "put":
+            sm.put_secret_value(SecretId="patch-size", SecretString=too_big)
+        else:
+            sm.update_secret(SecretId="patch-size", SecretString=too_big)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    value = sm.get_secret_value(SecretId="patch-size")["SecretString"]
+    assert value == "x" * moto_patches.SECRET_MAX_BYTES  # nothing was written
+
+
+def test_a_secret_binary_over_64_kib_is_refused(aws: None) -> None:
+    sm = boto3.client("secretsmanager")
+    with pytest.raises(ClientError) as refused:
+        sm.create_secret(
+            Name="patch-binary", SecretBinary=b"\0" * (moto_patches.SECRET_MAX_BYTES + 1)
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"

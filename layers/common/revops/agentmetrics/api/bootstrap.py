@@ -33,7 +33,7 @@ from revops.agentmetrics.models import (
     SyncResult,
     ValidationReport,
 )
-from revops.agentmetrics.periods import Period
+from revops.agentmetrics.periods import MAX_YEAR, MIN_YEAR, Period
 from revops.observability import logger
 
 
@@ -50,7 +50,7 @@ from revops.observability import logger
 )
 def appointment_counts(
     client_id: ClientIdQuery,
-    year: Annotated[int, Query(ge=2000, le=2100)],
+    year: Annotated[int, Query(ge=MIN_YEAR, le=MAX_YEAR)],
     month: Annotated[int, Query(ge=1, le=12)],
 ) -> Envelope[AppointmentCounts]:
     svc = services()

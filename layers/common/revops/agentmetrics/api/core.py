@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel, Field
 
+from revops.agentmetrics.api import guard
 from revops.agentmetrics.errors import (
     ClientNotConfiguredError,
     ClientNotFoundError,
@@ -33,6 +33,7 @@ from revops.integrations.gohighlevel import (
     GoHighLevelAuthError,
     GoHighLevelClient,
     GoHighLevelRefreshTokenMissingError,
+    GoHighLevelTokenTooLargeError,
     TokenVault,
 )
 from revops.observability import logger
@@ -97,41 +98,26 @@ def services() -> Services:
 
 
 def handle(event: dict[str, Any], context: Any, svc: Services | None = None) -> dict[str, Any]:
-    """Resolve one API Gateway v2 event with `svc` (built from the environment if None)."""
-    refused = _refuse_non_json(event)
-    if refused is not None:
-        return refused
+    """Resolve one API Gateway v2 event with `svc` (built from the environment if None).
+
+    The body passes `guard.check_json_request` first (size, media type, bounded JSON).
+    """
+    checked = guard.check_json_request(event)
+    if isinstance(checked, guard.Refusal):
+        return early_error(event, checked)
     app.append_context(services=svc or Services.from_settings(AgentMetricsSettings.from_env()))
     return app.resolve(event, context)
 
 
-def _refuse_non_json(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Bodies are UTF-8 JSON only, checked before routing: Powertools would try to parse
-    forms and multipart bodies, and fails on malformed ones and on bytes that are not
-    UTF-8 (API Gateway hands those over base64-encoded)."""
-    raw = event.get("body")
-    if not raw:
-        return None
-    if event.get("isBase64Encoded"):
-        try:
-            base64.b64decode(str(raw), validate=True).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
-            return _early_error(event, HTTPStatus.BAD_REQUEST, "The request body is not valid JSON")
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in ("", "application/json") or content_type.endswith("+json"):
-        return None
-    return _early_error(
-        event, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "The request body must be application/json"
-    )
-
-
-def _early_error(event: dict[str, Any], status: HTTPStatus, message: str) -> dict[str, Any]:
+def early_error(event: dict[str, Any], refusal: guard.Refusal) -> dict[str, Any]:
+    """The error envelope for a request refused before routing."""
     body = ErrorEnvelope(
-        error=message, requestId=str((event.get("requestContext") or {}).get("requestId") or "")
+        error=refusal.message,
+        details=refusal.details,
+        requestId=str((event.get("requestContext") or {}).get("requestId") or ""),
     )
     return {
-        "statusCode": status.value,
+        "statusCode": refusal.status.value,
         "headers": {"Content-Type": "application/json"},
         "body": body.model_dump_json(by_alias=True, exclude_none=True),
         "isBase64Encoded": False,
@@ -178,9 +164,11 @@ def _invalid_request(exc: RequestValidationError) -> Response[dict[str, Any]]:
         {"field": _field(e.get("loc")), "type": e.get("type"), "message": e.get("msg")}
         for e in errors
     ]
-    names = ", ".join(sorted({d["field"] for d in details}))
+    names = guard.named([d["field"] for d in details])
     return error_response(
-        HTTPStatus.UNPROCESSABLE_ENTITY, f"Invalid request: check {names}", details
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        f"Invalid request: check {names}",
+        guard.cap_details(details),
     )
 
 
@@ -205,6 +193,11 @@ def _no_refresh_token(exc: GoHighLevelRefreshTokenMissingError) -> Response[dict
     return error_response(
         HTTPStatus.UNPROCESSABLE_ENTITY, str(exc), {"missingSettings": ["refreshToken"]}
     )
+
+
+@app.exception_handler(GoHighLevelTokenTooLargeError)
+def _token_too_large(exc: GoHighLevelTokenTooLargeError) -> Response[dict[str, Any]]:
+    return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc))
 
 
 @app.exception_handler(InvalidInputError)

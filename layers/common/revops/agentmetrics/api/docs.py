@@ -59,7 +59,10 @@ COMMON_ERRORS: dict[int, OpenAPIResponse] = {
         GatewayMessage,
     ),
     403: error_doc("Wrong token (answered by API Gateway)", GatewayMessage),
-    422: error_doc("Invalid request, or the client lacks a setting this call needs"),
+    422: error_doc(
+        "Invalid request (at most 20 `details`, then a count of the rest), a number longer "
+        "than 4,300 digits, or the client lacks a setting this call needs"
+    ),
     500: error_doc("Internal error"),
 }
 NOT_FOUND: dict[int, OpenAPIResponse] = {404: error_doc("Unknown clientId")}
@@ -68,7 +71,8 @@ UPSTREAM: dict[int, OpenAPIResponse] = {
     503: error_doc("GoHighLevel or ElevenLabs is throttling; retry later"),
 }
 BODY_ERRORS: dict[int, OpenAPIResponse] = {
-    400: error_doc("The body is not valid JSON"),
+    400: error_doc("The body is not valid JSON, or nests objects and arrays deeper than 32 levels"),
+    413: error_doc("The body is larger than 262,144 bytes (256 KiB)"),
     415: error_doc("The body is not application/json"),
 }
 

@@ -18,7 +18,7 @@ from revops.agentmetrics.models import (
     CombinedMetrics,
     DashboardSummary,
 )
-from revops.agentmetrics.periods import Period
+from revops.agentmetrics.periods import MAX_YEAR, MIN_YEAR, Period
 from revops.errors import InvalidInputError
 
 
@@ -43,9 +43,9 @@ def dashboard_summary(client_id: ClientIdQuery) -> Envelope[DashboardSummary]:
 )
 def combined_metrics(
     client_id: ClientIdQuery,
-    start_year: Annotated[int, Query(alias="startYear", ge=2000, le=2100)],
+    start_year: Annotated[int, Query(alias="startYear", ge=MIN_YEAR, le=MAX_YEAR)],
     start_month: Annotated[int, Query(alias="startMonth", ge=1, le=12)],
-    end_year: Annotated[int, Query(alias="endYear", ge=2000, le=2100)],
+    end_year: Annotated[int, Query(alias="endYear", ge=MIN_YEAR, le=MAX_YEAR)],
     end_month: Annotated[int, Query(alias="endMonth", ge=1, le=12)],
 ) -> Envelope[CombinedMetrics]:
     svc = services()

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from revops.agentmetrics.models.base import (
     ID_PATTERN,
+    DisplayName,
     RequestModel,
     WireModel,
 )
+from revops.agentmetrics.periods import canonical_zone
+from revops.integrations.gohighlevel.tokens import MAX_REFRESH_TOKEN_BYTES, SECRET_STRING_MAX_BYTES
 
 
 class AgentConfig(RequestModel):
     agent_id: str = Field(pattern=ID_PATTERN, description="ElevenLabs agent id.")
-    agent_name: str = Field(min_length=1, max_length=200)
+    agent_name: DisplayName
 
 
 class AttributionConfig(RequestModel):
@@ -37,8 +42,15 @@ class AttributionConfig(RequestModel):
 class ClientSettings(RequestModel):
     """A client's configuration, as stored (no secrets)."""
 
-    name: str = Field(min_length=1, max_length=200)
-    time_zone: str = Field(description="IANA time zone; month bounds are local to it.")
+    name: DisplayName
+    time_zone: str = Field(
+        max_length=64,
+        description=(
+            "Canonical IANA time zone (Area/Location, e.g. America/Toronto, or Etc/UTC); "
+            "month bounds are local to it. Aliases (US/Eastern, UTC), Factory, posixrules, "
+            "right/... and EST5EDT-style names are refused."
+        ),
+    )
     agents: list[AgentConfig] = Field(default_factory=list, max_length=50)
     location_id: str | None = Field(None, pattern=ID_PATTERN, description="GoHighLevel locationId")
     cal_id: str | None = Field(None, pattern=ID_PATTERN, description="GoHighLevel calendar id")
@@ -49,12 +61,8 @@ class ClientSettings(RequestModel):
 
     @field_validator("time_zone")
     @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not an IANA time zone") from exc
-        return value
+    def _canonical_zone(cls, value: str) -> str:
+        return canonical_zone(value)
 
     @model_validator(mode="after")
     def _mapped_agents_exist(self) -> ClientSettings:
@@ -71,8 +79,28 @@ class ClientUpsert(ClientSettings):
 
     refresh_token: SecretStr | None = Field(
         None,
-        description="GoHighLevel refresh token for locationId; stored in Secrets Manager, never returned.",
+        description=(
+            "GoHighLevel refresh token for locationId; stored in Secrets Manager, never returned. "
+            f"Printable ASCII, at most {MAX_REFRESH_TOKEN_BYTES:,} bytes (Secrets Manager keeps "
+            f"{SECRET_STRING_MAX_BYTES:,} bytes a secret, the access token included)."
+        ),
     )
+
+    @field_validator("refresh_token")
+    @classmethod
+    def _storable_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refused here, with a 422 and before any write, rather than by Secrets Manager."""
+        if value is None:
+            return None
+        token = value.get_secret_value()
+        if not re.fullmatch(r"[\x21-\x7e]+", token):
+            raise ValueError("must be printable ASCII without spaces")
+        size = len(json.dumps(token))
+        if size > MAX_REFRESH_TOKEN_BYTES:
+            raise ValueError(
+                f"is {size:,} bytes; at most {MAX_REFRESH_TOKEN_BYTES:,} fit in Secrets Manager"
+            )
+        return value
 
 
 class Client(WireModel):

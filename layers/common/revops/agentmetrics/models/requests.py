@@ -10,6 +10,8 @@ from revops.agentmetrics.models.base import (
     RequestModel,
 )
 from revops.agentmetrics.periods import (
+    MAX_YEAR,
+    MIN_YEAR,
     Period,
     months_between_dates,
     parse_date,
@@ -80,5 +82,5 @@ class SyncRequest(RequestModel):
     """POST /admin/bootstrap/appointments/sync."""
 
     client_id: ClientId
-    year: int = Field(ge=2000, le=2100)
+    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
     month: int = Field(ge=1, le=12)

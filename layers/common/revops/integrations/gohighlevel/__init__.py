@@ -41,12 +41,15 @@ from revops.integrations.gohighlevel.errors import (
     GoHighLevelRefreshTokenMissingError,
     GoHighLevelRequestError,
     GoHighLevelThrottledError,
+    GoHighLevelTokenTooLargeError,
     GoHighLevelTruncatedError,
     GoHighLevelUnavailableError,
 )
 from revops.integrations.gohighlevel.ratelimit import RateLimiter
 from revops.integrations.gohighlevel.tokens import (
     DEFAULT_BASE_URL,
+    MAX_REFRESH_TOKEN_BYTES,
+    SECRET_STRING_MAX_BYTES,
     Grant,
     OAuthClient,
     RefreshLock,
@@ -59,7 +62,9 @@ from revops.integrations.gohighlevel.tokens import (
 __all__ = [
     "API_VERSION",
     "DEFAULT_BASE_URL",
+    "MAX_REFRESH_TOKEN_BYTES",
     "MIN_WINDOW_MS",
+    "SECRET_STRING_MAX_BYTES",
     "GoHighLevelAuthError",
     "GoHighLevelClient",
     "GoHighLevelLockTimeoutError",
@@ -67,6 +72,7 @@ __all__ = [
     "GoHighLevelRefreshTokenMissingError",
     "GoHighLevelRequestError",
     "GoHighLevelThrottledError",
+    "GoHighLevelTokenTooLargeError",
     "GoHighLevelTruncatedError",
     "GoHighLevelUnavailableError",
     "Grant",

@@ -35,3 +35,7 @@ class GoHighLevelTruncatedError(UpstreamError):
 
 class GoHighLevelLockTimeoutError(UpstreamThrottledError):
     """Another worker held the location's refresh lock for too long. Retry later."""
+
+
+class GoHighLevelTokenTooLargeError(ConfigurationError):
+    """A location's tokens would not fit in a Secrets Manager secret (65,536 bytes)."""

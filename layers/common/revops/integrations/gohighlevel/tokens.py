@@ -44,12 +44,19 @@ from revops.integrations.gohighlevel.errors import (
     GoHighLevelRefreshTokenMissingError,
     GoHighLevelRequestError,
     GoHighLevelThrottledError,
+    GoHighLevelTokenTooLargeError,
     GoHighLevelUnavailableError,
 )
 from revops.integrations.secrets import get_json_secret
 from revops.observability import metrics
 
 DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
+# Secrets Manager refuses a SecretString over 65,536 bytes. The stored JSON holds the
+# refresh token, an access token (a JWT of a few KB) and its expiry, so a refresh token
+# may take what is left after a generous allowance for the access token.
+SECRET_STRING_MAX_BYTES = 65_536
+ACCESS_TOKEN_ALLOWANCE_BYTES = 16_384
+MAX_REFRESH_TOKEN_BYTES = SECRET_STRING_MAX_BYTES - ACCESS_TOKEN_ALLOWANCE_BYTES
 
 
 @dataclass(frozen=True)
@@ -120,7 +127,16 @@ class SecretsManagerTokenVault:
         )
 
     def write(self, location_id: str, token: StoredToken) -> None:
-        """Store a new version (idempotent per call through ClientRequestToken)."""
+        """Store a new version (idempotent per call through ClientRequestToken).
+
+        A token whose JSON would exceed Secrets Manager's SecretString limit is refused
+        before the call (GoHighLevelTokenTooLargeError), as AWS would refuse it."""
+        size = len(token.to_json().encode("utf-8"))
+        if size > SECRET_STRING_MAX_BYTES:
+            raise GoHighLevelTokenTooLargeError(
+                f"the tokens of location {location_id} take {size:,} bytes; "
+                f"Secrets Manager stores at most {SECRET_STRING_MAX_BYTES:,}"
+            )
         request_token = str(uuid.uuid4())
         for attempt in range(4):
             try:
