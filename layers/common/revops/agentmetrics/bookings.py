@@ -91,13 +91,12 @@ def _view(event: dict[str, Any]) -> AppointmentView:
 
 def _tally(
     client: Client, events: Iterable[dict[str, Any]], booked: list[str], *, with_appointments: bool
-) -> tuple[int, int, int, dict[str, AgentBookings], dict[str, int]]:
-    """(appointments, bookings, unattributed bookings, per-agent bookings, per-agent appointments)."""
+) -> tuple[int, int, int, dict[str, AgentBookings]]:
+    """(appointments, bookings, unattributed bookings, per-agent bookings)."""
     per_agent = {
         a.agent_id: AgentBookings(agent_id=a.agent_id, agent_name=a.agent_name, booking_count=0)
         for a in client.agents
     }
-    found = dict.fromkeys(per_agent, 0)
     total = bookings = unattributed = 0
     for event in events:
         total += 1
@@ -107,12 +106,11 @@ def _tally(
         if agent_id is None or agent_id not in per_agent:
             unattributed += is_booked
             continue
-        found[agent_id] += 1
         if is_booked:
             per_agent[agent_id].booking_count += 1
             if with_appointments:
                 per_agent[agent_id].appointments.append(_view(event))
-    return total, bookings, unattributed, per_agent, found
+    return total, bookings, unattributed, per_agent
 
 
 def counts(
@@ -120,7 +118,7 @@ def counts(
 ) -> AppointmentCounts:
     events = fetch_events(client, [period], ghl)[str(period)]
     booked = booked_statuses(client, default_booked)
-    total, bookings, unattributed, per_agent, _ = _tally(
+    total, bookings, unattributed, per_agent = _tally(
         client, events, booked, with_appointments=True
     )
     start, end = period.bounds(client.zone)
@@ -149,7 +147,7 @@ def sync(
     """Count the month's bookings per agent and write them into the history rows."""
     events = fetch_events(client, [period], ghl)[str(period)]
     booked = booked_statuses(client, default_booked)
-    total, bookings, _, per_agent, found = _tally(client, events, booked, with_appointments=False)
+    total, bookings, _, per_agent = _tally(client, events, booked, with_appointments=False)
     start, end = period.bounds(client.zone)
     is_current = period == current_period(client.zone, now)
     updates: dict[str, AgentUpdate] = {}
@@ -171,7 +169,7 @@ def sync(
                     "calendarIds": client.calendars(),
                     "attribution": client.attribution.by if client.attribution else "singleAgent",
                     "bookedStatuses": booked,
-                    "appointmentsFound": found[agent.agent_id],
+                    "appointmentsFound": new,
                     "startTime": iso_z(start),
                     "endTime": iso_z(end),
                 },
@@ -184,7 +182,7 @@ def sync(
             agent_name=agent.agent_name,
             previous_bookings=int(previous.successful_bookings or 0) if previous else 0,
             new_bookings=new,
-            appointments_found=found[agent.agent_id],
+            appointments_found=new,
         )
     store.mark_period(client.client_id, str(period), "bookings")
     return SyncResult(
@@ -217,7 +215,7 @@ def historical(
     booked = booked_statuses(client, default_booked)
     months: list[MonthBookings] = []
     for period in periods:
-        total, bookings, _, per_agent, _ = _tally(
+        total, bookings, _, per_agent = _tally(
             client, grouped[str(period)], booked, with_appointments=False
         )
         months.append(

@@ -6,7 +6,7 @@ from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
 from revops.agentmetrics import bookings, checks, clients, imports
 from revops.agentmetrics.api.core import Envelope, app, services
@@ -20,6 +20,7 @@ from revops.agentmetrics.api.docs import (
     error_doc,
     ok_doc,
 )
+from revops.agentmetrics.api.prefer import MAX_WAIT_SECONDS, requested_wait
 from revops.agentmetrics.models import (
     DATE_PATTERN,
     IMPORT_ID_PATTERN,
@@ -125,19 +126,67 @@ def appointments_historical(
     )
 
 
-def _started(started: ImportStarted, message: str) -> Response[Envelope[ImportStarted]]:
+PREFER = Annotated[
+    str | None,
+    Header(
+        alias="prefer",
+        description=(
+            "RFC 7240 `Prefer: wait=N` (seconds, at most 25): wait that long for the import "
+            "to finish. Finished in time: 200 with the import's status (the seed's "
+            "`totalMonths`, `successfulMonths`, `errorMonths`, `results`); otherwise 202 as "
+            "without the header. `Preference-Applied: wait=N` says the wait was honoured."
+        ),
+    ),
+]
+FINISHED = ok_doc(
+    Envelope[ImportStatus],
+    "Finished within `Prefer: wait=N`: the import's status, as its status URL answers it",
+)
+
+
+def _start(
+    request: ImportRequest, prefer: str | None, started_message: str
+) -> Response[Envelope[ImportStarted] | Envelope[ImportStatus]]:
+    """Start the workflow; answer 202, or 200 with the outcome when the caller waits for it."""
+    svc = services()
+    workflow = svc.workflow()
+    started = imports.start_import(request, svc.store, svc.vault, workflow)
+    logger.info("import started", import_id=started.import_id, client_id=started.client_id)
+    headers = {"Location": started.status_url}
+    wait = requested_wait(prefer)
+    if wait is not None:
+        headers["Preference-Applied"] = f"wait={wait}"
+        budget = min(float(wait), _remaining_seconds() - ANSWER_SECONDS)
+        if budget > 0 and imports.wait_until_done(started.import_id, workflow, budget):
+            result = imports.status(started.import_id, svc.store, workflow)
+            return Response(
+                status_code=HTTPStatus.OK,
+                content_type=content_types.APPLICATION_JSON,
+                body=Envelope(message=imports.status_message(result), data=result),
+                headers=headers,
+            )
     return Response(
         status_code=HTTPStatus.ACCEPTED,
         content_type=content_types.APPLICATION_JSON,
-        body=Envelope(message=message, data=started),
-        headers={"Location": started.status_url},
+        body=Envelope(message=started_message.format(months=started.total_months), data=started),
+        headers=headers,
     )
+
+
+ANSWER_SECONDS = 3.0  # kept to read the outcome and answer before the Lambda's timeout
+
+
+def _remaining_seconds() -> float:
+    context = getattr(app, "lambda_context", None)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000 if callable(remaining) else float(MAX_WAIT_SECONDS + ANSWER_SECONDS)
 
 
 @app.post(
     "/admin/bootstrap/bulk-sync",
-    summary="Start re-syncing every month of a range (ElevenLabs and/or GoHighLevel)",
+    summary="Re-sync every month of a range (ElevenLabs and/or GoHighLevel)",
     responses={
+        **FINISHED,
         **ok_doc(Envelope[ImportStarted], "The import workflow started", 202),
         **BODY_ERRORS,
         **COMMON_ERRORS,
@@ -146,17 +195,17 @@ def _started(started: ImportStarted, message: str) -> Response[Envelope[ImportSt
     },
     tags=["bootstrap"],
 )
-def bulk_sync(body: BulkSyncRequest) -> Response[Envelope[ImportStarted]]:
-    svc = services()
-    started = imports.start_import(body.as_import(), svc.store, svc.vault, svc.workflow())
-    logger.info("bulk sync started", import_id=started.import_id, client_id=started.client_id)
-    return _started(started, f"Bulk sync started for {started.total_months} months")
+def bulk_sync(
+    body: BulkSyncRequest, prefer: PREFER = None
+) -> Response[Envelope[ImportStarted] | Envelope[ImportStatus]]:
+    return _start(body.as_import(), prefer, "Bulk sync started for {months} months")
 
 
 @app.post(
     "/admin/bootstrap/import-historical",
-    summary="Start a historical import (the AgentMetricsImport workflow)",
+    summary="Run a historical import (the AgentMetricsImport workflow)",
     responses={
+        **FINISHED,
         **ok_doc(Envelope[ImportStarted], "The import workflow started", 202),
         **BODY_ERRORS,
         **COMMON_ERRORS,
@@ -165,11 +214,10 @@ def bulk_sync(body: BulkSyncRequest) -> Response[Envelope[ImportStarted]]:
     },
     tags=["bootstrap"],
 )
-def import_historical(body: ImportRequest) -> Response[Envelope[ImportStarted]]:
-    svc = services()
-    started = imports.start_import(body, svc.store, svc.vault, svc.workflow())
-    logger.info("import started", import_id=started.import_id, client_id=started.client_id)
-    return _started(started, f"Historical import started for {started.total_months} months")
+def import_historical(
+    body: ImportRequest, prefer: PREFER = None
+) -> Response[Envelope[ImportStarted] | Envelope[ImportStatus]]:
+    return _start(body, prefer, "Historical import started for {months} months")
 
 
 @app.get(
@@ -188,20 +236,7 @@ def import_status(
 ) -> Envelope[ImportStatus]:
     svc = services()
     result = imports.status(execution_id, svc.store, svc.workflow())
-    if result.summary is not None:
-        s = result.summary
-        message = (
-            f"Import {s.status}: {s.successful_months}/{s.total_months} months successful, "
-            f"{s.error_months} failed, {s.skipped_months} skipped"
-        )
-    elif result.total_months:
-        message = (
-            f"Import {result.status.lower()}: "
-            f"{result.completed_months}/{result.total_months} months done"
-        )
-    else:
-        message = f"Import {result.status.lower()}"
-    return Envelope(message=message, data=result)
+    return Envelope(message=imports.status_message(result), data=result)
 
 
 @app.get(

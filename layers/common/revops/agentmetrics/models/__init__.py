@@ -40,6 +40,11 @@ from revops.agentmetrics.models.clients import (
     ClientUpsert,
     ClientView,
 )
+from revops.agentmetrics.models.integration import (
+    CheckName,
+    IntegrationCheck,
+    IntegrationReport,
+)
 from revops.agentmetrics.models.metrics import (
     AgentMonth,
     CallRecord,
@@ -110,6 +115,7 @@ __all__ = [
     "CallRecord",
     "CallValues",
     "CallsMonthResult",
+    "CheckName",
     "Client",
     "ClientId",
     "ClientSettings",
@@ -129,6 +135,8 @@ __all__ = [
     "ImportStarted",
     "ImportStatus",
     "ImportSummary",
+    "IntegrationCheck",
+    "IntegrationReport",
     "Issue",
     "IssueType",
     "MetricValues",

@@ -45,10 +45,20 @@ class AppointmentCounts(WireModel):
 
 
 class AgentUpdate(WireModel):
+    """One agent's part of a bookings sync, in the seed's names."""
+
     agent_name: str
-    previous_bookings: int
-    new_bookings: int
-    appointments_found: int
+    previous_bookings: int = Field(description="successfulBookings stored before this sync.")
+    new_bookings: int = Field(
+        description="successfulBookings now: the agent's booked appointments."
+    )
+    appointments_found: int = Field(
+        description=(
+            "The agent's booked appointments found in GoHighLevel for the month (statuses in "
+            "bookedStatuses), so it equals newBookings, as in the seed's example (15 found of "
+            "18 appointments). totalAppointments counts every status."
+        )
+    )
 
 
 class SyncResult(WireModel):

@@ -41,9 +41,20 @@ class DateRange(RequestModel):
 class ImportRequest(DateRange):
     """POST /admin/bootstrap/import-historical, and the AgentMetricsImport workflow's input."""
 
-    include_eleven_labs: bool = Field(True, alias="includeElevenLabs")
-    include_appointments: bool = True
-    skip_existing: bool = False
+    include_eleven_labs: bool = Field(
+        True, alias="includeElevenLabs", description="Import ElevenLabs conversations (calls)."
+    )
+    include_appointments: bool = Field(
+        True, description="Import GoHighLevel appointments (bookings)."
+    )
+    skip_existing: bool = Field(
+        False,
+        description=(
+            "Skip months that already have data: calls when includeElevenLabs, bookings when "
+            "includeAppointments (every requested source). A month imported before that is "
+            "still empty is imported again, so a retry picks up failed and empty months."
+        ),
+    )
     batch_size: int = Field(3, ge=1, le=12, description="Months imported at once (1-12).")
 
     @model_validator(mode="after")

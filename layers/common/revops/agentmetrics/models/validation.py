@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from revops.agentmetrics.models.base import (
     WireModel,
 )
@@ -25,9 +27,25 @@ class Issue(WireModel):
 
 
 class Consistency(WireModel):
-    total_checks: int
-    passed_checks: int
-    failed_checks: int
+    """The consistency checks of the range, counted per agent and month.
+
+    The seed's example counts 3 checks for a year; here every check is counted each time
+    it is evaluated, for each agent row of each month, so a year of two agents has many
+    more. Which checks an agent's month gets:
+
+    * with calls: `bookings_exceed_calls` and `unrealistic_booking_rate` (2);
+    * with calls or bookings: `bookings_without_calls` (1);
+    * with imported calls: `duplicate_import` (1).
+
+    `totalChecks` = `passedChecks` + `failedChecks`; each failed check is one entry of
+    `issues`. A month without data gets no check (it is a gap instead).
+    """
+
+    total_checks: int = Field(
+        description="Checks evaluated: per agent and month, by the rules above (not the seed's 3)."
+    )
+    passed_checks: int = Field(description="Checks that found nothing wrong.")
+    failed_checks: int = Field(description="Checks that found a problem; one issue each.")
     issues: list[Issue]
 
 

@@ -57,6 +57,7 @@ class GoHighLevelClient:
         self.sleep = sleep
         self.requests_sent = 0
         self.throttled = 0
+        self.last_headers: dict[str, str] = {}
 
     def events(self, calendar_id: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         """Every event of `calendar_id` starting in [start_ms, end_ms] (inclusive), by start."""
@@ -77,6 +78,11 @@ class GoHighLevelClient:
             for event in batch:
                 found[str(event.get("id"))] = event
         return sorted(found.values(), key=lambda e: (str(e.get("startTime")), str(e.get("id"))))
+
+    def probe(self, calendar_id: str, start_ms: int, end_ms: int) -> tuple[int, dict[str, str]]:
+        """One `GET /calendars/events` request: (events returned, the answer's headers)."""
+        events = self._events_page(calendar_id, start_ms, end_ms)
+        return len(events), dict(self.last_headers)
 
     def _events_page(self, calendar_id: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
         params = {
@@ -115,6 +121,7 @@ class GoHighLevelClient:
                 self.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
                 continue
             self.requests_sent += 1
+            self.last_headers = dict(response.headers)
             self.limiter.observe(response.headers)
             status = response.status_code
             if status == 200:

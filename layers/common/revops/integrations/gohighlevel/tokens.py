@@ -294,6 +294,13 @@ class TokenManager:
                 return stored.access_token
         return self.refresh()
 
+    def rotate(self) -> str:
+        """Exchange the stored refresh token now, whatever the access token's age (the
+        integration test proves the refresh token works this way). Same lock and order as
+        `refresh`: the new refresh token is stored before the access token is returned."""
+        stale = self._stored().access_token
+        return self.refresh(stale_access_token=stale or "")
+
     def _remember(self, token: StoredToken) -> None:
         self._access = token.access_token
         self._expires_at = token.access_token_expires_at
