@@ -4,6 +4,11 @@ Endpoints:
 
 * `POST /oauth/token` - single-use refresh tokens, rotated on every exchange
   (`local.gohighlevel_oauth`, which this class extends).
+* Appointment webhooks (`webhooks`, a `local.webhooks.WebhookSender` signing with
+  the stand-in's own Ed25519 key in `X-GHL-Signature`): `AppointmentCreate`,
+  `AppointmentUpdate` (status changes, reschedules) and `AppointmentDelete`,
+  shaped `{"type", "locationId", "appointment": {..., "dateUpdated"}}` as HighLevel
+  documents them, sent when a change is made with `notify=True`.
 * `GET /calendars/events` - headers `Authorization: Bearer <access token>` and
   `Version: 2021-04-15`; query `locationId`, one of `calendarId` / `userId` /
   `groupId`, and `startTime` / `endTime` in epoch milliseconds. Returns
@@ -50,6 +55,7 @@ from local.gohighlevel_oauth import (
     api_error,
     new_id,
 )
+from local.webhooks import Delivery, WebhookSender, ghl_signer
 
 API_VERSION = "2021-04-15"
 APPOINTMENT_STATUSES = frozenset({"new", "confirmed", "cancelled", "showed", "noshow", "invalid"})
@@ -138,6 +144,7 @@ class FakeGoHighLevel(GoHighLevelOAuth):
         self._appointments: dict[str, _Appointment] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._faults: deque[int] = deque()
+        self.webhooks = WebhookSender(ghl_signer(), clock=clock)
         self.add_route("GET", r"/calendars/events", "events", self._events)
 
     # --------------------------------------------------------------- data API
@@ -156,8 +163,11 @@ class FakeGoHighLevel(GoHighLevelOAuth):
         contact_id: str | None = None,
         group_id: str = "",
         date_added: datetime | None = None,
+        notify: bool = False,
     ) -> str:
-        """Store an appointment and return its id; `end` defaults to start + 30 minutes."""
+        """Store an appointment and return its id; `end` defaults to start + 30 minutes.
+
+        `notify` sends the `AppointmentCreate` webhook."""
         if start.tzinfo is None or (end is not None and end.tzinfo is None):
             raise ValueError("start and end must be timezone-aware")
         if status not in APPOINTMENT_STATUSES:
@@ -182,20 +192,70 @@ class FakeGoHighLevel(GoHighLevelOAuth):
                 date_added=added,
                 date_updated=added,
             )
-            return appointment_id
+        if notify:
+            self._notify("AppointmentCreate", appointment_id)
+        return appointment_id
 
-    def set_appointment_status(self, appointment_id: str, status: str) -> None:
-        """Change an appointment's status (bumps `dateUpdated` to the clock)."""
+    def set_appointment_status(
+        self, appointment_id: str, status: str, *, notify: bool = False
+    ) -> list[Delivery]:
+        """Change an appointment's status (bumps `dateUpdated` to the clock); `notify` sends
+        the `AppointmentUpdate` webhook."""
         if status not in APPOINTMENT_STATUSES:
             raise ValueError(f"unknown appointment status {status!r}")
         with self._lock:
             appointment = self._appointments[appointment_id]
             appointment.status = status
             appointment.date_updated = datetime.fromtimestamp(self.clock(), UTC)
+        return self._notify("AppointmentUpdate", appointment_id) if notify else []
 
-    def remove_appointment(self, appointment_id: str) -> None:
+    def reschedule_appointment(
+        self, appointment_id: str, start: datetime, *, notify: bool = False
+    ) -> list[Delivery]:
+        """Move an appointment (same length); `notify` sends the `AppointmentUpdate` webhook."""
         with self._lock:
+            appointment = self._appointments[appointment_id]
+            length = appointment.end - appointment.start
+            appointment.start, appointment.end = start, start + length
+            appointment.date_updated = datetime.fromtimestamp(self.clock(), UTC)
+        return self._notify("AppointmentUpdate", appointment_id) if notify else []
+
+    def remove_appointment(self, appointment_id: str, *, notify: bool = False) -> list[Delivery]:
+        """Delete an appointment; `notify` sends the `AppointmentDelete` webhook."""
+        with self._lock:
+            appointment = self._appointments[appointment_id]
+            appointment.date_updated = datetime.fromtimestamp(self.clock(), UTC)
+            payload = self._webhook_payload("AppointmentDelete", appointment)
             del self._appointments[appointment_id]
+        return self.webhooks.emit(payload) if notify else []
+
+    def _webhook_payload(self, kind: str, appointment: _Appointment) -> dict[str, Any]:
+        """The documented appointment webhook: `type`, `locationId` and the `appointment`."""
+        rendered = appointment.to_json(self._tz(appointment.location_id))
+        fields = [
+            "id",
+            "title",
+            "calendarId",
+            "contactId",
+            "groupId",
+            "appointmentStatus",
+            "assignedUserId",
+            "users",
+            "notes",
+            "address",
+            "startTime",
+            "endTime",
+            "dateAdded",
+            "dateUpdated",
+        ]
+        body = {name: rendered[name] for name in fields}
+        body["source"] = "booking_widget"
+        return {"type": kind, "locationId": appointment.location_id, "appointment": body}
+
+    def _notify(self, kind: str, appointment_id: str) -> list[Delivery]:
+        with self._lock:
+            payload = self._webhook_payload(kind, self._appointments[appointment_id])
+        return self.webhooks.emit(payload)
 
     def appointments(self, location_id: str | None = None) -> list[dict[str, Any]]:
         """Every stored appointment as the API renders it, ascending by start."""

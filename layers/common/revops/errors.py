@@ -26,3 +26,7 @@ class UpstreamError(RevopsError):
 
 class UpstreamThrottledError(UpstreamError):
     """An external system asked us to slow down (HTTP 429, S3 SlowDown)."""
+
+
+class WebhookSignatureError(RevopsError):
+    """A webhook's signature is missing, malformed, stale or wrong (HTTP 401)."""
