@@ -93,6 +93,7 @@ class CallItem(AgentMetricsModel):
     call_successful = UnicodeAttribute(null=True)
     imported_at = UnicodeAttribute(null=True)
     import_id = UnicodeAttribute(null=True)
+    received_at = UnicodeAttribute(null=True)  # set when a webhook recorded the call
 
     by_parent = Gsi1()
 
@@ -113,6 +114,12 @@ class MetricItem(AgentMetricsModel):
     bookings_source = JSONAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
     version = NumberAttribute(null=True)
+    # Webhook events applied to this row since its part was last imported, and what the
+    # last import found they differed from the provider API by (`write_part`).
+    calls_live_events = NumberAttribute(null=True)
+    bookings_live_events = NumberAttribute(null=True)
+    calls_drift = JSONAttribute(null=True)
+    bookings_drift = JSONAttribute(null=True)
 
     by_parent = Gsi1()
 
@@ -295,10 +302,14 @@ class AgentMetricsStore:
         actions += [getattr(MetricItem, name).set(value) for name, value in values.items()]
         with _SHARED_ROWS:
             item.update(actions=actions)  # refreshes `item` with the whole new row
-            self._derive(item)
-            if is_current:
-                self._mirror_current(item)
+            self.derive_and_mirror(item, is_current=is_current)
         return item
+
+    def derive_and_mirror(self, item: MetricItem, *, is_current: bool) -> None:
+        """The derived numbers of a freshly read row, and its copy in agentMetrics if current."""
+        self._derive(item)
+        if is_current:
+            self._mirror_current(item)
 
     def _derive(self, item: MetricItem) -> None:
         average, rate = self.derive(
