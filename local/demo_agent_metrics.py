@@ -14,7 +14,9 @@ request becomes the API Gateway v2 event the real service would send:
 * `{"isAuthorized": true}`: the admin function runs with the v2 event (its
   `requestContext.authorizer.lambda` holds the authorizer's context) and its
   `{statusCode, headers, body, isBase64Encoded}` is the answer;
-* a path or method without a route: 404 `{"message": "Not Found"}`.
+* a path or method without a route: 404 `{"message": "Not Found"}`;
+* a route with `Auth: {Authorizer: NONE}` (the provider webhooks) skips the
+  authorizer: its function authenticates the request (by signature) itself.
 
 Both functions run through the local stack's Lambda (`stack.invoke`), with the
 environment template.yaml gives them.
@@ -52,6 +54,7 @@ class HttpRoute:
     method: str
     path: str  # as in the template, e.g. /admin/bootstrap/imports/{executionId}
     function: str  # logical id
+    authorized: bool = True  # False: `Auth: {Authorizer: NONE}` (the webhooks)
 
     @property
     def key(self) -> str:
@@ -70,7 +73,10 @@ def http_routes(stack: LocalStack, api: str = API_LOGICAL_ID) -> list[HttpRoute]
         for event in (resource["Properties"].get("Events") or {}).values():
             props = event.get("Properties", {})
             if event.get("Type") == "HttpApi" and props.get("ApiId") == {"Ref": api}:
-                routes.append(HttpRoute(props["Method"].upper(), props["Path"], logical))
+                authorizer = (props.get("Auth") or {}).get("Authorizer")
+                routes.append(
+                    HttpRoute(props["Method"].upper(), props["Path"], logical, authorizer != "NONE")
+                )
     return routes
 
 
@@ -191,6 +197,8 @@ class LocalHttpApi(FakeService):
         self, route: HttpRoute, request: FakeRequest, path: dict[str, str]
     ) -> FakeResponse:
         event = self.event(route, request, path)
+        if not route.authorized:
+            return self.integrate(route, event)
         if any(not event["headers"].get(h) for h in self.identity_headers):
             return _gateway(401, "Unauthorized")  # identity source missing: no authorizer call
         self.authorizer_calls += 1
@@ -204,6 +212,10 @@ class LocalHttpApi(FakeService):
         if not decision["isAuthorized"]:
             return _gateway(403, "Forbidden")
         event["requestContext"]["authorizer"] = {"lambda": decision.get("context") or {}}
+        return self.integrate(route, event)
+
+    def integrate(self, route: HttpRoute, event: dict[str, Any]) -> FakeResponse:
+        """The route's function with the v2 event; its answer, or API Gateway's 500."""
         answer, error = self.stack.invoke(route.function, event)
         if error or not isinstance(answer, dict):
             return _gateway(500, "Internal Server Error")

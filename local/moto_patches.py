@@ -1,7 +1,7 @@
 """Every change we make to moto, in one place.
 
 moto (pinned in pyproject.toml) runs our real ASL files with its Step Functions
-executor. Seven things stop it from behaving like AWS for this project; each is
+executor. Eight things stop it from behaving like AWS for this project; each is
 patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
 that fails if a moto upgrade changes the behaviour underneath it:
 
@@ -32,6 +32,18 @@ that fails if a moto upgrade changes the behaviour underneath it:
 7. `secret_size_limit`: Secrets Manager refuses a `SecretString` (or
    `SecretBinary`) over 65,536 bytes with `ValidationException`; moto stores any
    size. CreateSecret, PutSecretValue and UpdateSecret enforce the limit.
+8. `sqs_event_sources`: moto's SQS -> Lambda event source mapping invokes the
+   function inside `SendMessage`, one message per invocation, ignores
+   `ReportBatchItemFailures`, always reports `ApproximateReceiveCount` 1, and so
+   never reaches the queue's redrive policy. We run each mapping as Lambda's
+   poller does instead: background threads long-poll the queue, invoke the
+   function with up to `BatchSize` records shaped as AWS sends them, delete the
+   records that succeeded (all of them, or all but the `batchItemFailures`), and
+   leave the rest to reappear after the visibility timeout (scaled like Wait
+   states, `set_time_scale`), so SQS's own redrive moves a record that keeps
+   failing to the dead-letter queue after `maxReceiveCount` receives. At most
+   `LOCAL_MAX_POLLERS` pollers per mapping (AWS scales up to
+   `ScalingConfig.MaximumConcurrency`). `stop_event_sources()` ends them.
 
 `apply()` installs all of them and is idempotent.
 """
@@ -389,6 +401,159 @@ def secret_size_limit() -> None:
             setattr(SecretsManagerResponse, name, limited(original))
 
 
+# ------------------------------------------------------------- 8. SQS event sources
+
+LOCAL_MAX_POLLERS = 2
+_RECEIVE_LOCK = threading.Lock()
+_pollers: list[_SqsPoller] = []
+_pollers_lock = threading.Lock()
+
+
+def _sqs_record(message: Any, queue_arn: str, region: str) -> dict[str, Any]:
+    return {
+        "messageId": message.id,
+        "receiptHandle": message.receipt_handle,
+        "body": message.body,
+        "attributes": {
+            "ApproximateReceiveCount": str(message.approximate_receive_count),
+            "SentTimestamp": str(message.sent_timestamp),
+            "SenderId": str(message.sender_id),
+            "ApproximateFirstReceiveTimestamp": str(message.approximate_first_receive_timestamp),
+        },
+        "messageAttributes": {},
+        "md5OfBody": message.body_md5,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def _failed_ids(payload: bytes, reports_failures: bool, ids: set[str]) -> set[str]:
+    """The records Lambda treats as failed, given the function's answer (AWS's rules)."""
+    if not reports_failures:
+        return set()
+    try:
+        answer = json.loads(payload or b"null")
+    except ValueError:
+        return set(ids)
+    if answer is None or not isinstance(answer, dict):
+        return set()
+    failures = answer.get("batchItemFailures")
+    if failures is None:
+        return set()
+    named = set()
+    for failure in failures if isinstance(failures, list) else [None]:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not identifier or identifier not in ids:
+            return set(ids)  # a malformed answer fails the whole batch
+        named.add(identifier)
+    return named
+
+
+class _SqsPoller(threading.Thread):
+    """One of Lambda's pollers for one SQS event source mapping."""
+
+    def __init__(self, esm: Any, queue_name: str, queue_arn: str) -> None:
+        super().__init__(daemon=True, name=f"sqs-poller-{esm.uuid[:8]}")
+        self.uuid = esm.uuid
+        self.account, self.region = esm.account_id, esm.region
+        self.queue_name, self.queue_arn = queue_name, queue_arn
+        self.stopped = threading.Event()
+        self.invocations = 0
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                if not self._poll_once():
+                    return
+            except Exception:  # the emulator was torn down under us
+                return
+
+    def _poll_once(self) -> bool:
+        from moto.awslambda.utils import get_backend
+        from moto.sqs.models import sqs_backends
+
+        lambdas = get_backend(self.account, self.region)
+        esm = lambdas._event_source_mappings.get(self.uuid)
+        if esm is None:
+            return False
+        if not esm.enabled:
+            self.stopped.wait(0.1)
+            return True
+        backend: Any = sqs_backends[self.account][self.region]
+        queue: Any = backend.get_queue(self.queue_name)
+        with _RECEIVE_LOCK:  # SQS hands a message to one receiver; moto's receive is not atomic
+            messages = backend.receive_message(
+                self.queue_name, int(esm.batch_size or 10), 0, int(queue.visibility_timeout)
+            )
+        if not messages:
+            queue.wait_for_messages(1)  # long polling: back as soon as one arrives
+            return True
+        if self.stopped.is_set():
+            return True
+        event = {"Records": [_sqs_record(m, self.queue_arn, self.region) for m in messages]}
+        response_headers: dict[str, Any] = {}
+        payload = lambdas.invoke(esm.function_arn, None, json.dumps(event), {}, response_headers)
+        self.invocations += 1
+        ids = {m.id for m in messages}
+        if "x-amz-function-error" in response_headers:
+            failed = ids
+        else:
+            reports = "ReportBatchItemFailures" in (esm.function_response_types or [])
+            raw = payload if isinstance(payload, bytes) else str(payload or "").encode()
+            failed = _failed_ids(raw, reports, ids)
+        for message in messages:
+            if message.id in failed:
+                # Lambda leaves a failed record alone: it reappears when its visibility
+                # timeout ends (here scaled, as Wait states are).
+                timeout = int(queue.visibility_timeout * _time_scale)
+                backend.change_message_visibility(self.queue_name, message.receipt_handle, timeout)
+            else:
+                backend.delete_message(self.queue_name, message.receipt_handle)
+        if failed:
+            with queue._messages_lock:
+                queue._messages_lock.notify_all()
+        return True
+
+
+def sqs_event_sources() -> None:
+    from moto.awslambda.models import LambdaBackend
+    from moto.sqs.models import sqs_backends
+
+    original = LambdaBackend.create_event_source_mapping
+    if getattr(original, "_revops_patched", False):
+        return
+
+    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        esm = original(self, spec)
+        if ":sqs:" not in esm.event_source_arn:
+            return esm
+        for queue in sqs_backends[self.account_id][self.region_name].queues.values():
+            if queue.queue_arn == esm.event_source_arn:
+                queue.lambda_event_source_mappings.pop(esm.function_arn, None)  # no inline calls
+                scaling = esm.scaling_config or {}
+                count = min(int(scaling.get("MaximumConcurrency") or 5), LOCAL_MAX_POLLERS)
+                with _pollers_lock:
+                    for _ in range(count):
+                        poller = _SqsPoller(esm, queue.name, queue.queue_arn)
+                        _pollers.append(poller)
+                        poller.start()
+        return esm
+
+    create_event_source_mapping._revops_patched = True  # type: ignore[attr-defined]
+    LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign]
+
+
+def stop_event_sources() -> None:
+    """Stop every SQS poller and wait for the batches in flight to finish."""
+    with _pollers_lock:
+        pollers, _pollers[:] = list(_pollers), []
+    for poller in pollers:
+        poller.stopped.set()
+    for poller in pollers:
+        poller.join(timeout=30)
+
+
 def apply(time_scale: float | None = None) -> None:
     """Install every patch once. `time_scale` defaults to $REVOPS_TIME_SCALE or 0."""
     global _applied
@@ -404,4 +569,5 @@ def apply(time_scale: float | None = None) -> None:
     conditional_copy()
     atomic_dynamodb()
     secret_size_limit()
+    sqs_event_sources()
     _applied = True

@@ -33,7 +33,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from revops.integrations import elevenlabs_webhooks, transport
-from revops.integrations.gohighlevel import webhooks as ghl_webhooks
+
+# HighLevel's header (revops.integrations.gohighlevel.webhooks.SIGNATURE_HEADER). Importing
+# that package here would build the Powertools objects before a test run configures them.
+GHL_SIGNATURE_HEADER = "X-GHL-Signature"
 
 LOCAL_ELEVENLABS_WEBHOOK_SECRET = "wsec_local_elevenlabs_webhook_secret"
 STALE_SECONDS = 31 * 60
@@ -71,7 +74,7 @@ def ghl_signer(key: Ed25519PrivateKey | None = None) -> Signer:
     def sign(raw: bytes, now: float, correct: bool) -> dict[str, str]:
         signer = (key or ghl_signing_key()) if correct else Ed25519PrivateKey.generate()
         value = base64.b64encode(signer.sign(raw)).decode("ascii")
-        return {ghl_webhooks.SIGNATURE_HEADER: value}
+        return {GHL_SIGNATURE_HEADER: value}
 
     return sign
 

@@ -4,8 +4,8 @@ Every test that builds the offline stack ends with this scan: the captured
 output of the run (Powertools logs at DEBUG) and the full history of every
 execution of every state machine are searched for every secret the stack
 knows: the Salesforce key and consumer key, Salesforce session tokens, the
-ElevenLabs key, the GoHighLevel client credentials and tokens, and the admin
-token and its hash.
+ElevenLabs key and webhook secret, the GoHighLevel client credentials and
+tokens, and the admin token and its hash.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def secret_values(stack: LocalStack) -> dict[str, str]:
         "gohighlevel client secret": values["GoHighLevelSecret"]["client_secret"],
         "admin token": LOCAL_ADMIN_TOKEN,
         "admin token hash": values["AdminApiSecret"]["token_sha256"],
+        "elevenlabs webhook secret": values["WebhookSecret"]["elevenlabs_secret"],
     }
     if stack.org is not None:
         for i, token in enumerate(sorted(stack.org.auth._tokens)):

@@ -86,8 +86,8 @@ def test_elevenlabs_hashes_are_compared_in_constant_time(monkeypatch: pytest.Mon
     assert len(compared) == 2  # every candidate, even after a match
 
 
-def test_no_secret_configured_refuses_everything() -> None:
-    with pytest.raises(WebhookSignatureError, match="no ElevenLabs webhook secret"):
+def test_no_secret_configured_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="no ElevenLabs webhook secret"):
         el.verify(BODY, header(), "", now=NOW)
 
 
@@ -134,5 +134,5 @@ def test_an_unreadable_public_key_is_a_configuration_error() -> None:
         ghl.verify(
             BODY, ghl_signature(), "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----"
         )
-    with pytest.raises(WebhookSignatureError, match="no GoHighLevel webhook public key"):
+    with pytest.raises(ConfigurationError, match="no GoHighLevel webhook public key"):
         ghl.verify(BODY, ghl_signature(), "")

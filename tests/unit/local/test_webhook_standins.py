@@ -194,3 +194,9 @@ def test_appointment_webhooks_are_signed_documented_and_can_arrive_out_of_order(
         ghl_webhooks.verify(
             request.body, request.header(ghl_webhooks.SIGNATURE_HEADER), ghl_public_key_pem()
         )
+
+
+def test_the_stand_in_signs_in_the_header_the_receiver_reads() -> None:
+    from local.webhooks import GHL_SIGNATURE_HEADER
+
+    assert GHL_SIGNATURE_HEADER == ghl_webhooks.SIGNATURE_HEADER

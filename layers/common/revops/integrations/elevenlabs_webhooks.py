@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from revops.errors import WebhookSignatureError
+from revops.errors import ConfigurationError, WebhookSignatureError
 
 SIGNATURE_HEADER = "ElevenLabs-Signature"
 TOLERANCE_SECONDS = 30 * 60
@@ -39,7 +39,7 @@ def verify(
 ) -> int:
     """Check `header` against `raw`; return the signed timestamp or raise WebhookSignatureError."""
     if not secret:
-        raise WebhookSignatureError("no ElevenLabs webhook secret is configured")
+        raise ConfigurationError("no ElevenLabs webhook secret is configured")
     if not header:
         raise WebhookSignatureError(f"the {SIGNATURE_HEADER} header is missing")
     timestamp_text = ""

@@ -9,7 +9,8 @@ before any of it, by the Lambda authorizer (`functions/authorize_admin`).
 from __future__ import annotations
 
 from revops.agentmetrics.api import bootstrap, clients, ghl, reports  # noqa: F401  (registers the routes)
-from revops.agentmetrics.api.core import Envelope, ErrorEnvelope, Services, app, handle
+from revops.agentmetrics.api.core import Services, app, handle
 from revops.agentmetrics.api.docs import openapi_document
+from revops.agentmetrics.envelopes import Envelope, ErrorEnvelope
 
 __all__ = ["Envelope", "ErrorEnvelope", "Services", "app", "handle", "openapi_document"]

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 
 from revops.agentmetrics import bookings, checks, clients, imports
-from revops.agentmetrics.api.core import Envelope, app, services
+from revops.agentmetrics.api.core import app, services
 from revops.agentmetrics.api.docs import (
     BODY_ERRORS,
     COMMON_ERRORS,
@@ -21,6 +21,7 @@ from revops.agentmetrics.api.docs import (
     ok_doc,
 )
 from revops.agentmetrics.api.prefer import MAX_WAIT_SECONDS, requested_wait
+from revops.agentmetrics.envelopes import Envelope
 from revops.agentmetrics.models import (
     DATE_PATTERN,
     IMPORT_ID_PATTERN,

@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from revops.agentmetrics import clients
-from revops.agentmetrics.api.core import Envelope, app, services
+from revops.agentmetrics.api.core import app, services
 from revops.agentmetrics.api.docs import (
     BODY_ERRORS,
     COMMON_ERRORS,
@@ -15,6 +15,7 @@ from revops.agentmetrics.api.docs import (
     UPSTREAM,
     ok_doc,
 )
+from revops.agentmetrics.envelopes import Envelope
 from revops.agentmetrics.models import (
     ID_PATTERN,
     ClientUpsert,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -14,9 +14,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from pydantic import BaseModel, Field
 
-from revops.agentmetrics.api import guard
+from revops.agentmetrics import guard
+from revops.agentmetrics.envelopes import ErrorEnvelope
 from revops.agentmetrics.errors import (
     ClientNotConfiguredError,
     ClientNotFoundError,
@@ -40,23 +40,6 @@ from revops.observability import logger
 from revops.store.agentmetrics import AgentMetricsStore
 
 T = TypeVar("T")
-
-
-class Envelope[T](BaseModel):
-    """The seed's success envelope."""
-
-    success: Literal[True] = True
-    message: str
-    data: T
-
-
-class ErrorEnvelope(BaseModel):
-    """The seed's error envelope."""
-
-    success: Literal[False] = False
-    error: str
-    details: Any | None = None
-    request_id: str = Field(alias="requestId")
 
 
 # --------------------------------------------------------------------------- services

@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from revops.agentmetrics.api.core import ErrorEnvelope, app
+from revops.agentmetrics.api.core import app
+from revops.agentmetrics.envelopes import ErrorEnvelope
 from revops.agentmetrics.models import (
     DATE_PATTERN,
     ID_PATTERN,
@@ -26,16 +27,24 @@ Paths, parameters and envelopes are the seed's: every answer is
 `{success, message, data}`, every error `{success: false, error, details?,
 requestId}`. Errors are mapped to status codes once, below:
 
-| error                                   | status |
-|-----------------------------------------|--------|
-| malformed JSON body                     | 400    |
-| a body that is not application/json     | 415    |
-| request validation (types, ranges, dates) | 422  |
-| client lacks a setting (`calId`, ...)   | 422    |
-| unknown client, import or path          | 404    |
-| GoHighLevel / ElevenLabs throttling     | 503    |
-| other upstream failures                 | 502    |
-| anything else                           | 500    |
+| error                                                  | status |
+|--------------------------------------------------------|--------|
+| malformed JSON body, or nested deeper than 32 levels   | 400    |
+| a body larger than 256 KiB                             | 413    |
+| a body that is not application/json                    | 415    |
+| request validation (types, ranges, dates; at most 20 details) | 422 |
+| an integer longer than 4,300 digits, in any field      | 422    |
+| client lacks a setting (`calId`, ...)                  | 422    |
+| unknown client, import or path                        | 404    |
+| GoHighLevel / ElevenLabs throttling                    | 503    |
+| other upstream failures                                | 502    |
+| anything else                                          | 500    |
+
+Years run from 2000 to 2100 everywhere (query parameters, bodies, dates), to
+the last month of 2100.
+
+`POST /webhooks/elevenlabs` and `POST /webhooks/gohighlevel` are the providers'
+webhooks (live tracking): no bearer token, a signature instead (see each route).
 
 The bearer token is checked before any of this, by the Lambda authorizer
 (`functions/authorize_admin`). Imports outlive API Gateway's 29 s, so
@@ -102,5 +111,6 @@ def openapi_document() -> dict[str, Any]:
         },
         security=[{"bearerAuth": []}],
     )
-    document: dict[str, Any] = json.loads(text)
-    return document
+    from revops.agentmetrics.live.docs import add_webhooks
+
+    return add_webhooks(json.loads(text))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from revops.agentmetrics import clients, ghl_check
-from revops.agentmetrics.api.core import Envelope, app, services
+from revops.agentmetrics.api.core import app, services
 from revops.agentmetrics.api.docs import COMMON_ERRORS, NOT_FOUND, ClientIdQuery, ok_doc
+from revops.agentmetrics.envelopes import Envelope
 from revops.agentmetrics.models import IntegrationReport
 from revops.observability import logger
 

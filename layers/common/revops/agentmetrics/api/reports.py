@@ -7,13 +7,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from revops.agentmetrics import clients, reports
-from revops.agentmetrics.api.core import Envelope, app, services
+from revops.agentmetrics.api.core import app, services
 from revops.agentmetrics.api.docs import (
     COMMON_ERRORS,
     NOT_FOUND,
     ClientIdQuery,
     ok_doc,
 )
+from revops.agentmetrics.envelopes import Envelope
 from revops.agentmetrics.models import (
     CombinedMetrics,
     DashboardSummary,

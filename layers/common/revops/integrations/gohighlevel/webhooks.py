@@ -49,7 +49,7 @@ def public_key(text: str) -> Ed25519PublicKey:
 def verify(raw: bytes, signature: str | None, key_text: str, *, legacy: str | None = None) -> None:
     """Check an `X-GHL-Signature` against `raw`; raise WebhookSignatureError when it fails."""
     if not key_text:
-        raise WebhookSignatureError("no GoHighLevel webhook public key is configured")
+        raise ConfigurationError("no GoHighLevel webhook public key is configured")
     if not signature:
         if legacy:
             raise WebhookSignatureError(
