@@ -1,7 +1,7 @@
 """Every change we make to moto, in one place.
 
 moto (pinned in pyproject.toml) runs our real ASL files with its Step Functions
-executor. Eight things stop it from behaving like AWS for this project; each is
+executor. Nine things stop it from behaving like AWS for this project; each is
 patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
 that fails if a moto upgrade changes the behaviour underneath it:
 
@@ -44,6 +44,12 @@ that fails if a moto upgrade changes the behaviour underneath it:
    failing to the dead-letter queue after `maxReceiveCount` receives. At most
    `LOCAL_MAX_POLLERS` pollers per mapping (AWS scales up to
    `ScalingConfig.MaximumConcurrency`). `stop_event_sources()` ends them.
+9. `item_level_transactions`: moto's `TransactWriteItems` deep-copies every table
+   it touches before it starts, to roll back on failure: a transaction costs time
+   in proportion to the whole table (90 ms on a table of a few thousand items,
+   growing with it). DynamoDB's cost does not depend on the table. We keep a copy
+   of the items the transaction names instead and put exactly those back when it
+   is cancelled: the same all-or-nothing outcome.
 
 `apply()` installs all of them and is idempotent.
 """
@@ -554,6 +560,60 @@ def stop_event_sources() -> None:
         poller.join(timeout=30)
 
 
+# ------------------------------------------------------------ 9. transactions
+
+
+def item_level_transactions() -> None:
+    import copy
+
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "_revops_patched", False):
+        return
+
+    class _NoTableCopies:
+        """`copy` for moto's DynamoDB module: tables are not copied (items still are)."""
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    dynamodb_models.copy = _NoTableCopies  # type: ignore[assignment]
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        snapshots: list[tuple[str, dict[str, Any], Any]] = []
+        for entry in transact_items:
+            try:
+                _, op = next(iter(entry.items()))
+                table = self.get_table(op["TableName"])
+                if "Key" in op:
+                    key = op["Key"]
+                else:
+                    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+                current = self.get_item(op["TableName"], key)
+            except Exception:
+                continue  # moto reports a malformed entry itself
+            snapshots.append((op["TableName"], key, copy.deepcopy(current)))
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table_name, key, item in reversed(snapshots):
+                if item is None:
+                    if self.get_item(table_name, key) is not None:
+                        self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, item.to_json()["Attributes"])
+            raise
+
+    transact_write_items._revops_patched = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def apply(time_scale: float | None = None) -> None:
     """Install every patch once. `time_scale` defaults to $REVOPS_TIME_SCALE or 0."""
     global _applied
@@ -570,4 +630,5 @@ def apply(time_scale: float | None = None) -> None:
     atomic_dynamodb()
     secret_size_limit()
     sqs_event_sources()
+    item_level_transactions()
     _applied = True

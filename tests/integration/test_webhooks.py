@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -45,11 +46,22 @@ def agent_row(month: dict[str, Any], agent_id: str = AGENT.agent_id) -> dict[str
     return next((a for a in month["agents"] if a["agentId"] == agent_id), {})
 
 
+def this_month(minutes_ago: int, zone: str = MAPLE.time_zone) -> datetime:
+    """A moment `minutes_ago` ago (ahead when negative), kept inside this local month."""
+    now = datetime.now(ZoneInfo(zone))
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    after = (first + timedelta(days=32)).replace(day=1)
+    wanted = now - timedelta(minutes=minutes_ago)
+    return min(max(wanted, first + timedelta(seconds=1)), after - timedelta(seconds=1)).astimezone(
+        UTC
+    )
+
+
 def a_call(admin: Admin, *, minutes_ago: int = 5, direction: str | None = "inbound") -> str:
     return admin.stack.elevenlabs.add_conversation(
         agent_id=AGENT.agent_id,
         agent_name=AGENT.name,
-        start=datetime.now(UTC) - timedelta(minutes=minutes_ago),
+        start=this_month(minutes_ago),
         duration_secs=90,
         direction=direction,
     )
@@ -157,7 +169,7 @@ def book(admin: Admin, status: str = "confirmed", *, notify: bool = True) -> str
     return admin.stack.ghl.add_appointment(
         location_id=spec.location_id,
         calendar_id=spec.cal_id,
-        start=datetime.now(UTC) + timedelta(minutes=30),
+        start=this_month(-30, spec.time_zone),
         status=status,
         assigned_user_id="coastUsrReception9zz",
         notify=notify,
@@ -253,3 +265,45 @@ def test_a_poison_event_goes_to_the_dead_letter_queue_and_the_rest_of_its_batch_
     [dead] = parked(stack)
     assert json.loads(dead["Body"])["conversationId"] == "conv_poison"
     assert store_of(stack).calls(["conv_poison"]) == {}
+
+
+# --------------------------------------------------------------------------- reconciliation
+
+
+def test_reconciliation_after_a_dropped_and_a_doubled_webhook(admin: Admin) -> None:
+    from local.demo_agent_metrics import month_dates
+
+    webhooks = admin.stack.elevenlabs.webhooks
+    conversations = [a_call(admin, minutes_ago=10 + i) for i in range(3)]
+    admin.stack.elevenlabs.end_call(conversations[0])
+    webhooks.drop_next()
+    admin.stack.elevenlabs.end_call(conversations[1])
+    webhooks.duplicate_next()
+    admin.stack.elevenlabs.end_call(conversations[2])
+    drain(admin.stack)
+    assert agent_row(current_month(admin))["totalCalls"] == 2  # one missed, none doubled
+
+    month = datetime.now(ZoneInfo(MAPLE.time_zone)).strftime("%Y-%m")
+    start, end = month_dates((month,))
+    synced = admin.http.post(
+        f"{admin.base}/admin/bootstrap/bulk-sync",
+        json={
+            "clientId": "client-maple",
+            "startDate": start,
+            "endDate": end,
+            "syncAppointments": False,
+        },
+        headers={"Prefer": "wait=20"},
+    )
+    assert synced.status_code == 200, synced.text
+    assert agent_row(current_month(admin))["totalCalls"] == 3  # the API's number stands
+
+    report = admin.get(
+        "/admin/bootstrap/validate", clientId="client-maple", startDate=start, endDate=end
+    ).json()["data"]
+    [drift] = [d for d in report["webhookDrift"] if d["agentId"] == AGENT.agent_id]
+    assert drift["part"] == "calls" and drift["webhookEvents"] == 2
+    assert drift["fields"]["totalCalls"] == {"live": 2, "api": 3, "difference": -1}
+    assert drift["fields"]["inboundCalls"]["difference"] == -1
+    [issue] = [i for i in report["consistency"]["issues"] if i["type"] == "webhook_drift"]
+    assert issue["period"] == month and "(-1)" in issue["detail"]

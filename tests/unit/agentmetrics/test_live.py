@@ -376,3 +376,86 @@ def test_webhooks_after_a_sync_move_the_counts_from_what_the_sync_counted(
     assert deleted is not None and deleted.deleted and not deleted.booked
     # A late update for it changes nothing now.
     assert applier.apply(appointment(90, "confirmed", appointmentId=gone)).status == "stale"
+
+
+# --------------------------------------------------------------------------- reconciliation
+
+
+def test_reconciliation_keeps_the_apis_numbers_and_reports_a_missed_and_a_phantom_webhook(
+    applier: Applier, store: AgentMetricsStore, eleven: Any
+) -> None:
+    from revops.agentmetrics import calls, checks
+    from revops.agentmetrics.models import BookingRateRange
+    from revops.agentmetrics.periods import Period
+    from tests.unit.agentmetrics.test_month_import import eleven_client
+
+    march = Period(2026, 3)
+    listed = []
+    for i in range(3):  # three calls happened; ElevenLabs lists all three
+        started = NOW - timedelta(days=1, minutes=i)
+        listed.append(
+            eleven.add_conversation(
+                agent_id="agent_a",
+                agent_name="Alpha",
+                start=started,
+                duration_secs=60,
+                direction="inbound",
+                conversation_id=f"conv_real_{i}",
+            )
+        )
+        if i < 2:  # the third call's webhook never arrived
+            applier.apply(
+                call(f"conv_real_{i}", startUnix=int(started.timestamp()), durationSecs=60)
+            )
+    # A webhook for a conversation ElevenLabs does not list (a test call deleted since).
+    applier.apply(call("conv_phantom", agentId="agent_b", durationSecs=30))
+    assert (row(store).total_calls, row(store, agent="agent_b").total_calls) == (2, 1)
+    assert row(store).calls_live_events == 2
+
+    calls.import_calls(
+        CLIENT, march, eleven_client(eleven), store, import_id="monthly-sync", now=NOW
+    )
+    a, b = row(store), row(store, agent="agent_b")
+    assert (a.total_calls, b.total_calls) == (3, 0)  # the API's numbers stand
+    assert a.calls_live_events == 0 and a.calls_drift["importId"] == "monthly-sync"
+    assert a.calls_drift["fields"]["total_calls"] == {"live": 2, "api": 3, "difference": -1}
+    assert b.calls_drift["fields"]["total_calls"] == {"live": 1, "api": 0, "difference": 1}
+    assert current(store).total_calls == 3
+
+    report = checks.validate(
+        store,
+        CLIENT,
+        [march],
+        BookingRateRange(min_percent=0, max_percent=100),
+        "2026-03-01",
+        "2026-03-31",
+    )
+    drift = {(d.agent_id, d.part): d for d in report.webhook_drift}
+    assert drift[("agent_a", "calls")].fields["totalCalls"].difference == -1
+    assert drift[("agent_b", "calls")].fields["totalCalls"].difference == 1
+    issues = [i for i in report.consistency.issues if i.type == "webhook_drift"]
+    assert {i.agent_id for i in issues} == {"agent_a", "agent_b"}
+    assert "totalCalls 2 against the API's 3 (-1)" in next(
+        i.detail for i in issues if i.agent_id == "agent_a"
+    )
+
+    # Re-imported with no webhook since, the last reconciliation's finding stays.
+    calls.import_calls(CLIENT, march, eleven_client(eleven), store, import_id="again", now=NOW)
+    assert row(store).calls_drift["importId"] == "monthly-sync"
+    # A webhook that was delivered for a call ElevenLabs lists reconciles without drift.
+    late = NOW - timedelta(hours=2)
+    eleven.add_conversation(
+        agent_id="agent_a",
+        agent_name="Alpha",
+        start=late,
+        duration_secs=45,
+        direction="outbound",
+        conversation_id="conv_late",
+    )
+    applier.apply(
+        call("conv_late", startUnix=int(late.timestamp()), durationSecs=45, direction="outbound")
+    )
+    calls.import_calls(CLIENT, march, eleven_client(eleven), store, import_id="third", now=NOW)
+    clean = row(store).calls_drift
+    assert clean["importId"] == "third" and clean["webhookEvents"] == 1
+    assert all(f["difference"] == 0 for f in clean["fields"].values())

@@ -460,3 +460,66 @@ def test_a_crash_or_a_malformed_answer_fails_the_whole_batch(
     _send(queue, [{"n": 1}, {"n": 2, **body}])
     boto3.client("lambda").update_event_source_mapping(UUID=mapping, Enabled=True)
     _until(lambda: _counts(dlq)[0] == 2 and _counts(queue) == (0, 0))
+
+
+# ----------------------------------------------------------------- 9. transactions
+
+
+def _transactions_table() -> Any:
+    ddb = boto3.client("dynamodb")
+    ddb.create_table(
+        TableName="patch-tx",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="patch-tx", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+    ddb.put_item(TableName="patch-tx", Item={"pk": {"S": "c"}, "n": {"N": "7"}})
+    return ddb
+
+
+def _writes(condition_on_c: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "Update": {
+                "TableName": "patch-tx",
+                "Key": {"pk": {"S": "a"}},
+                "UpdateExpression": "ADD n :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        },
+        {"Put": {"TableName": "patch-tx", "Item": {"pk": {"S": "b"}, "n": {"N": "5"}}}},
+        {
+            "Delete": {
+                "TableName": "patch-tx",
+                "Key": {"pk": {"S": "c"}},
+                "ConditionExpression": condition_on_c,
+                "ExpressionAttributeValues": {":seven": {"N": "7"}},
+            }
+        },
+    ]
+
+
+def test_a_cancelled_transaction_leaves_every_item_it_touched_as_it_was(aws: None) -> None:
+    ddb = _transactions_table()
+    with pytest.raises(ClientError) as cancelled:
+        ddb.transact_write_items(TransactItems=_writes("n <> :seven"))
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    items = {i["pk"]["S"]: i["n"]["N"] for i in ddb.scan(TableName="patch-tx")["Items"]}
+    assert items == {"a": "1", "c": "7"}
+
+
+def test_a_transaction_that_succeeds_applies_every_write(aws: None) -> None:
+    ddb = _transactions_table()
+    ddb.transact_write_items(TransactItems=_writes("n = :seven"))
+    items = {i["pk"]["S"]: i["n"]["N"] for i in ddb.scan(TableName="patch-tx")["Items"]}
+    assert items == {"a": "2", "b": "5"}
+
+
+def test_moto_no_longer_copies_whole_tables_for_a_transaction(aws: None) -> None:
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models import dynamodb_backends
+
+    _transactions_table()
+    table = dynamodb_backends["123456789012"]["us-east-1"].get_table("patch-tx")
+    assert dynamodb_models.copy.deepcopy(table) is table

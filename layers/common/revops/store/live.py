@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
@@ -128,7 +127,8 @@ class LiveStore:
         self.store = store
 
     def _transaction(self) -> TransactWrite:
-        return TransactWrite(connection=Connection(region=AgentMetricsModel.Meta.region))
+        # The models' own connection: its client is built once per container, not per event.
+        return TransactWrite(connection=AgentMetricsModel._get_connection().connection)
 
     def _row_update(
         self,

@@ -48,7 +48,10 @@ from revops.agentmetrics.models.integration import (
 from revops.agentmetrics.models.metrics import (
     AgentMonth,
     CallRecord,
+    FieldDrift,
     MetricValues,
+    Part,
+    PartDrift,
     Source,
     Totals,
     derive,
@@ -75,6 +78,7 @@ from revops.agentmetrics.models.validation import (
     Issue,
     IssueType,
     ValidationReport,
+    WebhookDrift,
 )
 from revops.agentmetrics.models.workflow import (
     BookingsMonthResult,
@@ -128,6 +132,7 @@ __all__ = [
     "DateRangeView",
     "DateText",
     "Direction",
+    "FieldDrift",
     "HistoricalAppointments",
     "ImportBrief",
     "ImportPlan",
@@ -147,6 +152,8 @@ __all__ = [
     "MonthTask",
     "MonthlySyncRequest",
     "MonthlySyncResult",
+    "Part",
+    "PartDrift",
     "PeriodText",
     "PeriodTotals",
     "PlanRequest",
@@ -157,6 +164,7 @@ __all__ = [
     "SyncResult",
     "Totals",
     "ValidationReport",
+    "WebhookDrift",
     "WindowSummary",
     "WireModel",
     "derive",

@@ -42,6 +42,30 @@ def derive(total_calls: int, total_duration: int, bookings: int) -> tuple[float,
     return average, rate
 
 
+class FieldDrift(WireModel):
+    live: int = Field(description="What webhooks had recorded.")
+    api: int = Field(description="What the provider API returned (now the number).")
+    difference: int = Field(
+        description="live - api: below 0 webhooks were missed, above 0 counted too often."
+    )
+
+
+class PartDrift(WireModel):
+    """How a part's live numbers (kept by webhooks) differed from the API when reconciled."""
+
+    webhook_events: int = Field(description="Webhook events applied since the previous import.")
+    reconciled_at: str | None = None
+    import_id: str | None = None
+    fields: dict[str, FieldDrift] = Field(default_factory=dict)
+
+    @property
+    def drifted(self) -> bool:
+        return any(f.difference for f in self.fields.values())
+
+
+Part = Literal["calls", "bookings"]
+
+
 class AgentMonth(MetricValues):
     """One agentMetricsHistory row (or the current month's agentMetrics)."""
 
@@ -53,6 +77,14 @@ class AgentMonth(MetricValues):
     calls_imported: bool = False
     bookings_imported: bool = False
     sources: dict[str, Source] = Field(default_factory=dict)
+    live_events: dict[Part, int] = Field(
+        default_factory=dict, description="Webhook events applied since each part's last import."
+    )
+    webhook_drift: dict[Part, PartDrift] = Field(
+        default_factory=dict,
+        description="Per part, how the webhooks' numbers differed from the API's at the last "
+        "reconciliation (the monthly sync, or any import of the month).",
+    )
 
 
 class CallRecord(WireModel):

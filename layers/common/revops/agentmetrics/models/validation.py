@@ -9,12 +9,14 @@ from pydantic import Field
 from revops.agentmetrics.models.base import (
     WireModel,
 )
+from revops.agentmetrics.models.metrics import Part, PartDrift
 
 IssueType = Literal[
     "bookings_exceed_calls",
     "unrealistic_booking_rate",
     "duplicate_import",
     "bookings_without_calls",
+    "webhook_drift",
 ]
 
 
@@ -35,7 +37,10 @@ class Consistency(WireModel):
 
     * with calls: `bookings_exceed_calls` and `unrealistic_booking_rate` (2);
     * with calls or bookings: `bookings_without_calls` (1);
-    * with imported calls: `duplicate_import` (1).
+    * with imported calls: `duplicate_import` (1);
+    * per part (calls, bookings) that webhooks kept live and an import has since
+      reconciled with the provider API: `webhook_drift` (1 each), failed when the
+      webhooks' numbers differed from the API's (see `webhookDrift`).
 
     `totalChecks` = `passedChecks` + `failedChecks`; each failed check is one entry of
     `issues`. A month without data gets no check (it is a gap instead).
@@ -47,6 +52,15 @@ class Consistency(WireModel):
     passed_checks: int = Field(description="Checks that found nothing wrong.")
     failed_checks: int = Field(description="Checks that found a problem; one issue each.")
     issues: list[Issue]
+
+
+class WebhookDrift(PartDrift):
+    """One agent's month and part whose live (webhook) numbers were reconciled with the API."""
+
+    agent_id: str
+    agent_name: str
+    period: str
+    part: Part
 
 
 class BookingRateRange(WireModel):
@@ -66,6 +80,15 @@ class ValidationReport(WireModel):
     data_gaps: list[str]
     consistency: Consistency
     booking_rate_range: BookingRateRange
+    webhook_drift: list[WebhookDrift] = Field(
+        default_factory=list,
+        description=(
+            "Per agent, month and part kept live by webhooks, what the webhooks had recorded "
+            "against what the provider API returned when the month was reconciled (the monthly "
+            "sync, or any import): a missed webhook shows as a negative difference, a counted "
+            "twice or phantom one as a positive one. The API's numbers are the ones kept."
+        ),
+    )
 
     def message(self) -> str:
         return (
