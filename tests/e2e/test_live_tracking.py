@@ -4,10 +4,12 @@ twice, and the numbers are exactly what the stand-ins hold."""
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -106,3 +108,33 @@ def test_a_burst_of_1000_events_loses_nothing_and_counts_nothing_twice(admin: Ad
         a["agentId"]: a["successfulBookings"] for a in coastal["data"]["currentMonth"]["agents"]
     }
     assert {k: v for k, v in live.items() if v} == dict(booked)
+
+
+def test_the_demo_step_moves_the_current_month_and_reports_the_planted_drift(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    from local.demo import DemoContext
+    from local.demo_live import run_live_tracking
+
+    demo_data.load_voice(stack.elevenlabs, stack.ghl, demo_data.generate_voice())
+    result = run_live_tracking(DemoContext(stack=stack, out=tmp_path))
+    assert result.status == "SUCCEEDED", result.lines
+    folder = tmp_path / "agent-metrics"
+    waves = [
+        json.loads((folder / f).read_text())
+        for f in sorted(p.name for p in folder.glob("live-[0-9]-*.json"))
+    ]
+    calls = [w["totals"]["totalCalls"] for w in waves]
+    assert calls[0] == 0 and calls == sorted(calls) and calls[-1] > calls[1] > 0
+    reconciliation = json.loads((folder / "live-reconciliation.json").read_text())
+    differences = {
+        (d["agentName"], d["part"]): {
+            n: f["difference"] for n, f in d["fields"].items() if f["difference"]
+        }
+        for d in reconciliation["webhookDrift"]
+    }
+    assert (
+        sum(v.get("totalCalls", 0) for v in differences.values()) == -2
+    )  # one dropped, one refused
+    assert sum(v.get("successfulBookings", 0) for v in differences.values()) == 1  # a lost cancel
+    assert reconciliation["deadLetterQueue"] == 0
