@@ -5,7 +5,7 @@
 
 Everything is the real path: the ElevenLabs stand-in posts signed post-call webhooks to
 the local API Gateway, ReceiveWebhookFunction verifies and queues them, the event source
-mapping's pollers (`local/moto_patches.py`, at most 2 here) hand batches of 10 to
+mapping's pollers (`local/moto_patches/`, at most 2 here) hand batches of 10 to
 ApplyWebhookEventsFunction, which records each call and moves the month. Measured:
 
 * **endpoint**: events/s the receiver accepts (a burst, one sender, as a provider sends);

@@ -113,7 +113,7 @@ class ExecutionResult:
 def _placeholder_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "# dispatched in-process by local/moto_patches.py\n")
+        archive.writestr("app.py", "# dispatched in-process by local/moto_patches\n")
     return buffer.getvalue()
 
 
