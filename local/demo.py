@@ -345,6 +345,25 @@ def run_access(ctx: DemoContext) -> StepResult:
     return demo_access.run_access(ctx)
 
 
+def run_live_tracking(ctx: DemoContext) -> StepResult:
+    from local.demo_live import run_live_tracking as step
+
+    return step(ctx)
+
+
+def run_voice_step_alone(step: Callable[[DemoContext], StepResult]) -> int:
+    """Run one voice-agent step on a fresh stack with the voice demo data loaded."""
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    with LocalStack() as stack:
+        demo_data.load_voice(stack.elevenlabs, stack.ghl, demo_data.generate_voice())
+        result = step(DemoContext(stack=stack, out=Path("out")))
+    print(f"== {result.name}: {result.status} in {result.seconds:.1f}s")
+    for line in result.lines:
+        print(f"  {line}")
+    return 0 if result.status == "SUCCEEDED" else 1
+
+
 # In the order a user would run them.
 STEPS: list[Callable[[DemoContext], StepResult]] = [
     run_stack_check,
@@ -354,6 +373,7 @@ STEPS: list[Callable[[DemoContext], StepResult]] = [
     run_velocity,
     run_agent_metrics,
     run_access,
+    run_live_tracking,
 ]
 
 

@@ -18,7 +18,7 @@ import requests
 
 from local import demo_data
 from local.http_api import LocalHttpApi
-from local.stack import LOCAL_ADMIN_TOKEN, LocalStack
+from local.stack import LOCAL_ADMIN_TOKEN
 
 if TYPE_CHECKING:
     from local.demo import DemoContext, StepResult
@@ -171,21 +171,9 @@ def run_agent_metrics(ctx: DemoContext) -> StepResult:
 
 def main() -> int:
     """Run only this step on a fresh stack (`python -m local.demo_agent_metrics`)."""
-    import logging
-    import warnings
-    from pathlib import Path
+    from local.demo import run_voice_step_alone
 
-    from local.demo import DemoContext
-
-    logging.getLogger("moto").setLevel(logging.CRITICAL)
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    with LocalStack() as stack:
-        demo_data.load_voice(stack.elevenlabs, stack.ghl, demo_data.generate_voice())
-        result = run_agent_metrics(DemoContext(stack=stack, out=Path("out")))
-    print(f"== {result.name}: {result.status} in {result.seconds:.1f}s")
-    for line in result.lines:
-        print(f"  {line}")
-    return 0 if result.status == "SUCCEEDED" else 1
+    return run_voice_step_alone(run_agent_metrics)
 
 
 if __name__ == "__main__":

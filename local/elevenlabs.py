@@ -23,6 +23,14 @@ errors (422, `{"detail": [{"type", "loc", "msg", "input", ...}]}`).
 Fault injection: `fail_next(...)` queues canned failures; `limit_concurrency(n)`
 answers 429 `too_many_concurrent_requests` to the request that would make more
 than `n` in flight (in-flight time comes from `latency_secs` / `hold_secs`).
+
+Post-call webhooks (`webhooks`, a `local.webhooks.WebhookSender` signed with the
+webhook's shared secret): `end_call(id)` sends `post_call_transcription` for a
+stored conversation, its `data` shaped as the conversation detail (ElevenLabs
+aligned the two in 2025); `fail_call_initiation(...)` records an outbound attempt
+that never connected, listed like any conversation with status `failed`, and
+sends `call_initiation_failure` (`failure_reason` busy / no-answer / unknown,
+`metadata` of the telephony provider). Both carry `event_timestamp`.
 """
 
 from __future__ import annotations
@@ -37,6 +45,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from local.fakes_common import FakeRequest, FakeResponse, FakeService, json_response
+from local.webhooks import (
+    LOCAL_ELEVENLABS_WEBHOOK_SECRET,
+    Delivery,
+    WebhookSender,
+    elevenlabs_signer,
+)
 
 Direction = Literal["inbound", "outbound"]
 CONVERSATION_STATUSES = frozenset({"initiated", "in-progress", "processing", "done", "failed"})
@@ -180,9 +194,16 @@ class FakeElevenLabs(FakeService):
 
     default_base_url = "https://api.elevenlabs.io"
 
-    def __init__(self, base_url: str | None = None, *, api_key: str = "test-xi-api-key") -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str = "test-xi-api-key",
+        webhook_secret: str = LOCAL_ELEVENLABS_WEBHOOK_SECRET,
+    ) -> None:
         super().__init__(base_url)
         self.api_key = api_key
+        self.webhooks = WebhookSender(elevenlabs_signer(webhook_secret))
         self._conversations: dict[str, _Conversation] = {}
         self._faults: deque[_Fault] = deque()
         self._max_concurrent: int | None = None
@@ -260,6 +281,63 @@ class FakeElevenLabs(FakeService):
                 conversation.call_successful = call_successful
             if duration_secs is not None:
                 conversation.duration_secs = duration_secs
+
+    def end_call(self, conversation_id: str) -> list[Delivery]:
+        """Send the post-call webhook of a stored conversation (analysis done)."""
+        with self._lock:
+            detail = self._conversations[conversation_id].detail()
+        return self.webhooks.emit(
+            {
+                "type": "post_call_transcription",
+                "event_timestamp": int(self.webhooks.clock()),
+                "data": {**detail, "conversation_initiation_client_data": {}},
+            }
+        )
+
+    def fail_call_initiation(
+        self,
+        *,
+        agent_id: str,
+        agent_name: str,
+        at: datetime,
+        failure_reason: Literal["busy", "no-answer", "unknown"] = "no-answer",
+        conversation_id: str | None = None,
+        external_number: str = "+15550199999",
+    ) -> str:
+        """An outbound call that never connected: listed as `failed`, and its webhook sent."""
+        conversation_id = self.add_conversation(
+            agent_id=agent_id,
+            agent_name=agent_name,
+            start=at,
+            duration_secs=0,
+            direction="outbound",
+            conversation_id=conversation_id,
+            status="failed",
+            call_successful="failure",
+            message_count=0,
+            external_number=external_number,
+        )
+        self.webhooks.emit(
+            {
+                "type": "call_initiation_failure",
+                "event_timestamp": int(at.timestamp()),
+                "data": {
+                    "agent_id": agent_id,
+                    "conversation_id": conversation_id,
+                    "failure_reason": failure_reason,
+                    "metadata": {
+                        "type": "twilio",
+                        "body": {
+                            "CallStatus": failure_reason,
+                            "To": external_number,
+                            "From": "+15550100000",
+                            "Direction": "outbound-api",
+                        },
+                    },
+                },
+            }
+        )
+        return conversation_id
 
     def remove_conversation(self, conversation_id: str) -> None:
         with self._lock:

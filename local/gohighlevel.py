@@ -2,14 +2,13 @@
 
 Endpoints:
 
-* `POST /oauth/token` - form-encoded `client_id`, `client_secret`, `grant_type`
-  (`refresh_token` with `refresh_token`, or `authorization_code` with `code`),
-  optional `user_type` (only `Location` is supported) and `redirect_uri`.
-  Every successful exchange returns a NEW refresh token and invalidates the
-  one presented (single use): a reused refresh token gets 401
-  `{"error": "invalid_grant", ...}`. Exchanges are serialised, so of several
-  concurrent refreshes with the same token exactly one succeeds. Access tokens
-  stay valid until they expire (`expires_in`, default 86399 s on `clock`).
+* `POST /oauth/token` - single-use refresh tokens, rotated on every exchange
+  (`local.gohighlevel_oauth`, which this class extends).
+* Appointment webhooks (`webhooks`, a `local.webhooks.WebhookSender` signing with
+  the stand-in's own Ed25519 key in `X-GHL-Signature`): `AppointmentCreate`,
+  `AppointmentUpdate` (status changes, reschedules) and `AppointmentDelete`,
+  shaped `{"type", "locationId", "appointment": {..., "dateUpdated"}}` as HighLevel
+  documents them, sent when a change is made with `notify=True`.
 * `GET /calendars/events` - headers `Authorization: Bearer <access token>` and
   `Version: 2021-04-15`; query `locationId`, one of `calendarId` / `userId` /
   `groupId`, and `startTime` / `endTime` in epoch milliseconds. Returns
@@ -41,7 +40,6 @@ not rate limited here and carries no such headers.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections import deque
 from collections.abc import Callable
@@ -50,19 +48,17 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from local.fakes_common import FakeRequest, FakeResponse, FakeService, json_response
+from local.fakes_common import FakeRequest, FakeResponse, json_response
+from local.gohighlevel_oauth import (
+    GENERIC_MESSAGES,
+    GoHighLevelOAuth,
+    api_error,
+    new_id,
+)
+from local.webhooks import Delivery, WebhookSender, ghl_signer
 
 API_VERSION = "2021-04-15"
 APPOINTMENT_STATUSES = frozenset({"new", "confirmed", "cancelled", "showed", "noshow", "invalid"})
-DEFAULT_SCOPE = "calendars.readonly calendars/events.readonly"
-
-_GENERIC_MESSAGES = {
-    429: "Too many requests",
-    500: "Internal server error",
-    502: "Bad gateway",
-    503: "Service unavailable",
-    504: "Gateway timeout",
-}
 
 
 @dataclass
@@ -105,12 +101,6 @@ class _Appointment:
 
 
 @dataclass
-class _AccessToken:
-    location_id: str
-    expires_at: float
-
-
-@dataclass
 class _Bucket:
     window_start: float
     count: int
@@ -118,29 +108,7 @@ class _Bucket:
     daily_count: int
 
 
-@dataclass
-class _RefreshFault:
-    status: int
-    consume_token: bool
-
-
-def _new_id(length: int = 20) -> str:
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
-def _api_error(status: int, message: str | list[str], error: str | None = None) -> FakeResponse:
-    body: dict[str, Any] = {"statusCode": status, "message": message}
-    if error:
-        body["error"] = error
-    return json_response(status, body)
-
-
-def _oauth_error(status: int, error: str, description: str) -> FakeResponse:
-    return json_response(status, {"error": error, "error_description": description})
-
-
-class FakeGoHighLevel(FakeService):
+class FakeGoHighLevel(GoHighLevelOAuth):
     """Stand-in for `https://services.leadconnectorhq.com` (OAuth + calendar events)."""
 
     default_base_url = "https://services.leadconnectorhq.com"
@@ -160,37 +128,26 @@ class FakeGoHighLevel(FakeService):
         daily_limit: int = 200_000,
         company_id: str = "fakeCompany000000001",
     ) -> None:
-        super().__init__(base_url)
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.clock = clock
-        self.default_timezone = timezone
-        self.access_token_ttl_secs = access_token_ttl_secs
+        super().__init__(
+            base_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            clock=clock,
+            timezone=timezone,
+            access_token_ttl_secs=access_token_ttl_secs,
+            company_id=company_id,
+        )
         self.max_events_per_response = max_events_per_response
         self.burst_limit = burst_limit
         self.burst_window_secs = burst_window_secs
         self.daily_limit = daily_limit
-        self.company_id = company_id
-        self._location_tz: dict[str, str] = {}
         self._appointments: dict[str, _Appointment] = {}
-        self._refresh_tokens: dict[str, str] = {}  # valid refresh token -> location
-        self._current_refresh: dict[str, str] = {}  # location -> its valid refresh token
-        self._auth_codes: dict[str, str] = {}  # unused authorization code -> location
-        self._access_tokens: dict[str, _AccessToken] = {}
         self._buckets: dict[str, _Bucket] = {}
         self._faults: deque[int] = deque()
-        self._refresh_faults: deque[_RefreshFault] = deque()
-        self.add_route("POST", r"/oauth/token", "token", self._token)
+        self.webhooks = WebhookSender(ghl_signer(), clock=clock)
         self.add_route("GET", r"/calendars/events", "events", self._events)
 
     # --------------------------------------------------------------- data API
-
-    def add_location(self, location_id: str, *, timezone: str | None = None) -> None:
-        """Declare a location (sub-account) and the timezone its event times are rendered in."""
-        with self._lock:
-            self._location_tz[location_id] = timezone or self._location_tz.get(
-                location_id, self.default_timezone
-            )
 
     def add_appointment(
         self,
@@ -206,15 +163,18 @@ class FakeGoHighLevel(FakeService):
         contact_id: str | None = None,
         group_id: str = "",
         date_added: datetime | None = None,
+        notify: bool = False,
     ) -> str:
-        """Store an appointment and return its id; `end` defaults to start + 30 minutes."""
+        """Store an appointment and return its id; `end` defaults to start + 30 minutes.
+
+        `notify` sends the `AppointmentCreate` webhook."""
         if start.tzinfo is None or (end is not None and end.tzinfo is None):
             raise ValueError("start and end must be timezone-aware")
         if status not in APPOINTMENT_STATUSES:
             raise ValueError(f"unknown appointment status {status!r}")
         with self._lock:
             self.add_location(location_id)
-            appointment_id = appointment_id or _new_id()
+            appointment_id = appointment_id or new_id()
             if appointment_id in self._appointments:
                 raise ValueError(f"appointment {appointment_id} already exists")
             added = date_added or datetime.fromtimestamp(self.clock(), UTC)
@@ -222,7 +182,7 @@ class FakeGoHighLevel(FakeService):
                 id=appointment_id,
                 location_id=location_id,
                 calendar_id=calendar_id,
-                contact_id=contact_id or _new_id(),
+                contact_id=contact_id or new_id(),
                 group_id=group_id,
                 assigned_user_id=assigned_user_id,
                 title=title,
@@ -232,20 +192,70 @@ class FakeGoHighLevel(FakeService):
                 date_added=added,
                 date_updated=added,
             )
-            return appointment_id
+        if notify:
+            self._notify("AppointmentCreate", appointment_id)
+        return appointment_id
 
-    def set_appointment_status(self, appointment_id: str, status: str) -> None:
-        """Change an appointment's status (bumps `dateUpdated` to the clock)."""
+    def set_appointment_status(
+        self, appointment_id: str, status: str, *, notify: bool = False
+    ) -> list[Delivery]:
+        """Change an appointment's status (bumps `dateUpdated` to the clock); `notify` sends
+        the `AppointmentUpdate` webhook."""
         if status not in APPOINTMENT_STATUSES:
             raise ValueError(f"unknown appointment status {status!r}")
         with self._lock:
             appointment = self._appointments[appointment_id]
             appointment.status = status
             appointment.date_updated = datetime.fromtimestamp(self.clock(), UTC)
+        return self._notify("AppointmentUpdate", appointment_id) if notify else []
 
-    def remove_appointment(self, appointment_id: str) -> None:
+    def reschedule_appointment(
+        self, appointment_id: str, start: datetime, *, notify: bool = False
+    ) -> list[Delivery]:
+        """Move an appointment (same length); `notify` sends the `AppointmentUpdate` webhook."""
         with self._lock:
+            appointment = self._appointments[appointment_id]
+            length = appointment.end - appointment.start
+            appointment.start, appointment.end = start, start + length
+            appointment.date_updated = datetime.fromtimestamp(self.clock(), UTC)
+        return self._notify("AppointmentUpdate", appointment_id) if notify else []
+
+    def remove_appointment(self, appointment_id: str, *, notify: bool = False) -> list[Delivery]:
+        """Delete an appointment; `notify` sends the `AppointmentDelete` webhook."""
+        with self._lock:
+            appointment = self._appointments[appointment_id]
+            appointment.date_updated = datetime.fromtimestamp(self.clock(), UTC)
+            payload = self._webhook_payload("AppointmentDelete", appointment)
             del self._appointments[appointment_id]
+        return self.webhooks.emit(payload) if notify else []
+
+    def _webhook_payload(self, kind: str, appointment: _Appointment) -> dict[str, Any]:
+        """The documented appointment webhook: `type`, `locationId` and the `appointment`."""
+        rendered = appointment.to_json(self._tz(appointment.location_id))
+        fields = [
+            "id",
+            "title",
+            "calendarId",
+            "contactId",
+            "groupId",
+            "appointmentStatus",
+            "assignedUserId",
+            "users",
+            "notes",
+            "address",
+            "startTime",
+            "endTime",
+            "dateAdded",
+            "dateUpdated",
+        ]
+        body = {name: rendered[name] for name in fields}
+        body["source"] = "booking_widget"
+        return {"type": kind, "locationId": appointment.location_id, "appointment": body}
+
+    def _notify(self, kind: str, appointment_id: str) -> list[Delivery]:
+        with self._lock:
+            payload = self._webhook_payload(kind, self._appointments[appointment_id])
+        return self.webhooks.emit(payload)
 
     def appointments(self, location_id: str | None = None) -> list[dict[str, Any]]:
         """Every stored appointment as the API renders it, ascending by start."""
@@ -262,51 +272,6 @@ class FakeGoHighLevel(FakeService):
 
     # ------------------------------------------------------------ OAuth state
 
-    def issue_refresh_token(self, location_id: str) -> str:
-        """Seed an installation: a valid refresh token for `location_id` (replaces any other)."""
-        with self._lock:
-            self.add_location(location_id)
-            return self._rotate_refresh(location_id)
-
-    def current_refresh_token(self, location_id: str) -> str | None:
-        with self._lock:
-            return self._current_refresh.get(location_id)
-
-    def issue_authorization_code(self, location_id: str) -> str:
-        """A single-use code for `grant_type=authorization_code`."""
-        with self._lock:
-            self.add_location(location_id)
-            code = _new_id(40)
-            self._auth_codes[code] = location_id
-            return code
-
-    def issue_access_token(self, location_id: str, *, ttl_secs: float | None = None) -> str:
-        """An access token without going through /oauth/token (for API-only tests)."""
-        with self._lock:
-            self.add_location(location_id)
-            token = "ghl_at_" + secrets.token_urlsafe(32)
-            ttl = self.access_token_ttl_secs if ttl_secs is None else ttl_secs
-            self._access_tokens[token] = _AccessToken(location_id, self.clock() + ttl)
-            return token
-
-    def expire_access_tokens(self, location_id: str | None = None) -> None:
-        with self._lock:
-            for token in self._access_tokens.values():
-                if location_id is None or token.location_id == location_id:
-                    token.expires_at = min(token.expires_at, self.clock())
-
-    def revoke(self, location_id: str) -> None:
-        """Uninstall the app from a location: its refresh and access tokens stop working."""
-        with self._lock:
-            token = self._current_refresh.pop(location_id, None)
-            if token is not None:
-                self._refresh_tokens.pop(token, None)
-            for access in self._access_tokens.values():
-                if access.location_id == location_id:
-                    access.expires_at = float("-inf")
-
-    # -------------------------------------------------------- fault injection
-
     def fail_next(self, count: int = 1, status: int = 429) -> None:
         """Answer the next `count` authenticated API calls with `status` (not /oauth/token).
 
@@ -317,120 +282,12 @@ class FakeGoHighLevel(FakeService):
         with self._lock:
             self._faults.extend([status] * count)
 
-    def fail_next_refresh(
-        self, status: int = 500, *, count: int = 1, consume_token: bool = False
-    ) -> None:
-        """Fail the next `count` /oauth/token exchanges with `status` (e.g. 500 or 401).
-
-        With `consume_token=True` the presented refresh token is invalidated anyway,
-        as when the server rotated it but the response was lost: the client's stored
-        token is then dead and only a re-authorisation (or a token another worker
-        received) helps.
-        """
-        with self._lock:
-            for _ in range(count):
-                self._refresh_faults.append(_RefreshFault(status, consume_token))
-
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
             self._refresh_faults.clear()
 
     # --------------------------------------------------------------- handlers
-
-    def _token(self, request: FakeRequest) -> FakeResponse:
-        if request.content_type != "application/x-www-form-urlencoded":
-            return _api_error(
-                422,
-                ["body must be application/x-www-form-urlencoded"],
-                "Unprocessable Entity",
-            )
-        form = request.form()
-        missing = [f for f in ("client_id", "client_secret", "grant_type") if not form.get(f)]
-        if missing:
-            return _api_error(
-                422, [f"{f} should not be empty" for f in missing], "Unprocessable Entity"
-            )
-        if form["client_id"] != self.client_id or form["client_secret"] != self.client_secret:
-            return _oauth_error(401, "invalid_client", "Client authentication failed.")
-        user_type = form.get("user_type")
-        if user_type and user_type != "Location":
-            return _oauth_error(
-                400, "invalid_request", f"user_type {user_type!r} is not supported by the fake"
-            )
-        grant_type = form["grant_type"]
-        if grant_type == "refresh_token":
-            presented = form.get("refresh_token", "")
-            location_id = self._refresh_tokens.get(presented)
-        elif grant_type == "authorization_code":
-            presented = form.get("code", "")
-            location_id = self._auth_codes.get(presented)
-        else:
-            return _oauth_error(
-                400, "unsupported_grant_type", f"grant_type {grant_type!r} is not supported."
-            )
-        if not presented:
-            field_name = "refresh_token" if grant_type == "refresh_token" else "code"
-            return _api_error(422, [f"{field_name} should not be empty"], "Unprocessable Entity")
-
-        if self._refresh_faults:
-            fault = self._refresh_faults.popleft()
-            if fault.consume_token and location_id is not None:
-                self._consume(grant_type, presented, location_id)
-            if fault.status == 401:
-                return _oauth_error(401, "invalid_grant", "Injected failure: invalid grant.")
-            return _api_error(fault.status, _GENERIC_MESSAGES.get(fault.status, "Injected failure"))
-
-        if location_id is None:
-            what = "refresh token" if grant_type == "refresh_token" else "authorization code"
-            return _oauth_error(
-                401, "invalid_grant", f"This {what} is invalid, expired or already used."
-            )
-        self._consume(grant_type, presented, location_id)
-        new_refresh = self._rotate_refresh(location_id)
-        access = self.issue_access_token(location_id)
-        return json_response(
-            200,
-            {
-                "access_token": access,
-                "token_type": "Bearer",
-                "expires_in": self.access_token_ttl_secs,
-                "refresh_token": new_refresh,
-                "scope": DEFAULT_SCOPE,
-                "userType": "Location",
-                "companyId": self.company_id,
-                "locationId": location_id,
-                "userId": "fakeInstallerUser001",
-                "isBulkInstallation": False,
-            },
-        )
-
-    def _consume(self, grant_type: str, presented: str, location_id: str) -> None:
-        if grant_type == "refresh_token":
-            self._refresh_tokens.pop(presented, None)
-            if self._current_refresh.get(location_id) == presented:
-                del self._current_refresh[location_id]
-        else:
-            self._auth_codes.pop(presented, None)
-
-    def _rotate_refresh(self, location_id: str) -> str:
-        old = self._current_refresh.get(location_id)
-        if old is not None:
-            self._refresh_tokens.pop(old, None)
-        token = "ghl_rt_" + secrets.token_urlsafe(32)
-        self._refresh_tokens[token] = location_id
-        self._current_refresh[location_id] = token
-        return token
-
-    def _authenticate(self, request: FakeRequest) -> str | None:
-        header = request.header("Authorization") or ""
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        access = self._access_tokens.get(token.strip())
-        if access is None or access.expires_at <= self.clock():
-            return None
-        return access.location_id
 
     def _rate_limit(self, location_id: str) -> tuple[bool, dict[str, str]]:
         """Count one request for `location_id`; (allowed, rate-limit headers)."""
@@ -468,15 +325,15 @@ class FakeGoHighLevel(FakeService):
     def _events(self, request: FakeRequest) -> FakeResponse:
         location_id = self._authenticate(request)
         if location_id is None:
-            return _api_error(401, "Invalid JWT", "Unauthorized")
+            return api_error(401, "Invalid JWT", "Unauthorized")
         if self._faults:
             status = self._faults.popleft()
-            response = _api_error(status, _GENERIC_MESSAGES.get(status, "Injected failure"))
+            response = api_error(status, GENERIC_MESSAGES.get(status, "Injected failure"))
             response.headers.update(self._current_headers(location_id))
             return response
         allowed, headers = self._rate_limit(location_id)
         if not allowed:
-            response = _api_error(429, "Too many requests")
+            response = api_error(429, "Too many requests")
             response.headers.update(headers)
             return response
         response = self._events_body(request, location_id)
@@ -485,7 +342,7 @@ class FakeGoHighLevel(FakeService):
 
     def _events_body(self, request: FakeRequest, token_location: str) -> FakeResponse:
         if request.header("Version") != API_VERSION:
-            return _api_error(
+            return api_error(
                 400, f"Version header must be {API_VERSION} for this endpoint", "Bad Request"
             )
         problems: list[str] = []
@@ -495,19 +352,19 @@ class FakeGoHighLevel(FakeService):
         start_ms = _millis(request.param("startTime"), "startTime", problems)
         end_ms = _millis(request.param("endTime"), "endTime", problems)
         if problems:
-            return _api_error(422, problems, "Unprocessable Entity")
+            return api_error(422, problems, "Unprocessable Entity")
         assert start_ms is not None and end_ms is not None
         calendar_id = request.param("calendarId")
         user_id = request.param("userId")
         group_id = request.param("groupId")
         if not (calendar_id or user_id or group_id):
-            return _api_error(
+            return api_error(
                 400, "Either of calendarId, userId or groupId is required", "Bad Request"
             )
         if location_id != token_location:
-            return _api_error(403, "The token does not have access to this location.", "Forbidden")
+            return api_error(403, "The token does not have access to this location.", "Forbidden")
         if end_ms < start_ms:
-            return _api_error(400, "endTime must not be before startTime", "Bad Request")
+            return api_error(400, "endTime must not be before startTime", "Bad Request")
 
         chosen = sorted(
             (
@@ -534,10 +391,10 @@ class FakeGoHighLevel(FakeService):
             return UTC
 
     def _not_found(self, request: FakeRequest) -> FakeResponse:
-        return _api_error(404, f"Cannot {request.method} {request.path}", "Not Found")
+        return api_error(404, f"Cannot {request.method} {request.path}", "Not Found")
 
     def _method_not_allowed(self, request: FakeRequest) -> FakeResponse:
-        return _api_error(404, f"Cannot {request.method} {request.path}", "Not Found")
+        return api_error(404, f"Cannot {request.method} {request.path}", "Not Found")
 
 
 def _millis(raw: str | None, name: str, problems: list[str]) -> int | None:

@@ -19,6 +19,8 @@ event the real service sends:
   `requestContext.authorizer.lambda` holds the authorizer's context) and its
   `{statusCode, headers, cookies, body, isBase64Encoded}` is the answer;
 * a path or method without a route (and no `$default`): 404 `{"message": "Not Found"}`;
+* a route with `Auth: {Authorizer: NONE}` (the provider webhooks) skips the
+  authorizer: its function authenticates the request (by signature) itself;
 * with `throttle=True`, the API's `DefaultRouteSettings` (rate and burst) as a
   token bucket: 429 `{"message": "Too Many Requests"}` beyond them.
 
@@ -53,6 +55,7 @@ class HttpRoute:
     method: str  # GET, POST, ... or ANY
     path: str  # as in the template, e.g. /admin/bootstrap/imports/{executionId}, or $default
     function: str  # logical id
+    authorized: bool = True  # False: `Auth: {Authorizer: NONE}` (the webhooks)
 
     @property
     def key(self) -> str:
@@ -74,7 +77,10 @@ def http_routes(stack: LocalStack, api: str) -> list[HttpRoute]:
         for event in (resource["Properties"].get("Events") or {}).values():
             props = event.get("Properties", {})
             if event.get("Type") == "HttpApi" and props.get("ApiId") == {"Ref": api}:
-                routes.append(HttpRoute(props["Method"].upper(), props["Path"], logical))
+                authorizer = (props.get("Auth") or {}).get("Authorizer")
+                routes.append(
+                    HttpRoute(props["Method"].upper(), props["Path"], logical, authorizer != "NONE")
+                )
     # Specific routes first, $default last, as API Gateway matches them.
     return sorted(routes, key=lambda r: r.path == DEFAULT_ROUTE)
 
@@ -249,7 +255,7 @@ class LocalHttpApi(FakeService):
         self, route: HttpRoute, request: FakeRequest, path: dict[str, str]
     ) -> FakeResponse:
         event = self.event(route, request, path)
-        if self.authorizer is not None:
+        if self.authorizer is not None and route.authorized:
             if any(not event["headers"].get(h) for h in self.identity_headers):
                 return gateway_error(401, "Unauthorized")  # identity source missing
             self.authorizer_calls += 1

@@ -5,11 +5,12 @@
         result = stack.run("StackCheckStateMachine", {"chunkSize": 50})
 
 Everything is created from template.yaml: tables with the template's key
-schemas, buckets with its versioning, secrets by their names, one Lambda
-function per `AWS::Serverless::Function` (dispatched in-process to
-`functions/<dir>/app.py`), and one state machine per
-`AWS::Serverless::StateMachine`, from the very ASL file that is deployed, with
-`${...}` substituted from `DefinitionSubstitutions`.
+schemas, buckets with its versioning, secrets by their names, queues with their
+redrive policies, one Lambda function per `AWS::Serverless::Function`
+(dispatched in-process to `functions/<dir>/app.py`) with an event source mapping
+per `SQS` event (run by `moto_patches` pollers, as Lambda's are), and one state
+machine per `AWS::Serverless::StateMachine`, from the very ASL file that is
+deployed, with `${...}` substituted from `DefinitionSubstitutions`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from local.template import (
     parameter_defaults,
     resources_of_type,
 )
+from local.webhooks import LOCAL_ELEVENLABS_WEBHOOK_SECRET, ghl_public_key_pem
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
@@ -84,6 +86,11 @@ def local_secret_values() -> dict[str, dict[str, Any]]:
         "AdminApiSecret": {"token_sha256": hashlib.sha256(LOCAL_ADMIN_TOKEN.encode()).hexdigest()},
         "SignInSecret": {"client_id": SIGN_IN_CLIENT_ID, "client_secret": SIGN_IN_CLIENT_SECRET},
         "SessionKeySecret": {"key": "local-session-key-" + "k" * 46},
+        # The stand-ins sign webhooks with this secret and their own Ed25519 key pair.
+        "WebhookSecret": {
+            "elevenlabs_secret": LOCAL_ELEVENLABS_WEBHOOK_SECRET,
+            "gohighlevel_public_key": ghl_public_key_pem(),
+        },
     }
 
 
@@ -114,7 +121,7 @@ class ExecutionResult:
 def _placeholder_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "# dispatched in-process by local/moto_patches.py\n")
+        archive.writestr("app.py", "# dispatched in-process by local/moto_patches\n")
     return buffer.getvalue()
 
 
@@ -168,6 +175,7 @@ class LocalStack:
             os.environ[key] = value
         moto_patches.apply(self.time_scale)
         self._exit.enter_context(mock_aws(config=moto_patches.MOTO_CONFIG))  # type: ignore[call-overload]
+        self._exit.callback(moto_patches.stop_event_sources)  # before the emulator goes
         self._name_resources()
         self.deploy()
         if self.with_standins:
@@ -206,6 +214,12 @@ class LocalStack:
                 r.attributes[(logical, "Arn")] = (
                     f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
                 )
+            elif kind == "AWS::SQS::Queue":
+                name = r.resolve(props.get("QueueName")) or f"{prefix}-{logical}"
+                r.refs[logical] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
+                r.attributes[(logical, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+                r.attributes[(logical, "QueueName")] = name
+                r.attributes[(logical, "QueueUrl")] = r.refs[logical]
             elif kind == "AWS::SecretsManager::Secret":
                 name = r.resolve(props.get("Name")) or f"{prefix}/{logical}"
                 # Real secret ARNs end in a random suffix; the name works everywhere an ARN does.
@@ -237,7 +251,9 @@ class LocalStack:
         self._create_buckets()
         self._create_tables()
         self._create_secrets()
+        self._create_queues()
         self._create_functions()
+        self._create_event_sources()
         self._create_state_machines()
 
     def _create_buckets(self) -> None:
@@ -263,6 +279,47 @@ class LocalStack:
             sm.create_secret(
                 Name=self.names[logical], SecretString=json.dumps(values.get(logical, {}))
             )
+
+    def _create_queues(self) -> None:
+        """Every queue with its attributes; a dead-letter queue before the queue naming it."""
+        sqs = self.client("sqs")
+        queues = resources_of_type(self.template, "AWS::SQS::Queue")
+        ordered = sorted(queues, key=lambda q: "RedrivePolicy" in queues[q].get("Properties", {}))
+        for logical in ordered:
+            props = self.resolver.resolve(queues[logical].get("Properties", {}))
+            attributes = {
+                key: _queue_attribute(value)
+                for key, value in props.items()
+                if key in QUEUE_ATTRIBUTES
+            }
+            sqs.create_queue(
+                QueueName=self.resolver.attributes[(logical, "QueueName")], Attributes=attributes
+            )
+
+    def _create_event_sources(self) -> None:
+        """An event source mapping per function `SQS` event, as SAM creates them."""
+        lam = self.client("lambda")
+        functions = resources_of_type(self.template, "AWS::Serverless::Function")
+        for logical, resource in functions.items():
+            for event in (resource["Properties"].get("Events") or {}).values():
+                if event.get("Type") != "SQS":
+                    continue
+                props = self.resolver.resolve(event["Properties"])
+                kwargs: dict[str, Any] = {
+                    "EventSourceArn": props["Queue"],
+                    "FunctionName": self.names[logical],
+                    "BatchSize": int(props.get("BatchSize", 10)),
+                    "Enabled": bool(props.get("Enabled", True)),
+                }
+                if "MaximumBatchingWindowInSeconds" in props:
+                    kwargs["MaximumBatchingWindowInSeconds"] = int(
+                        props["MaximumBatchingWindowInSeconds"]
+                    )
+                if props.get("FunctionResponseTypes"):
+                    kwargs["FunctionResponseTypes"] = props["FunctionResponseTypes"]
+                if props.get("ScalingConfig"):
+                    kwargs["ScalingConfig"] = props["ScalingConfig"]
+                lam.create_event_source_mapping(**kwargs)
 
     def _create_functions(self) -> None:
         lam = self.client("lambda")
@@ -394,6 +451,25 @@ class LocalStack:
             FunctionName=self.names[logical_id], Payload=json.dumps(event).encode()
         )
         return json.loads(response["Payload"].read() or b"null"), response.get("FunctionError")
+
+
+QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "RedrivePolicy",
+    "SqsManagedSseEnabled",
+    "VisibilityTimeout",
+)
+
+
+def _queue_attribute(value: Any) -> str:
+    """A CloudFormation queue property as SQS's CreateQueue takes it (strings; JSON policies)."""
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 def render_definition(definition_uri: str, substitutions: dict[str, str]) -> str:

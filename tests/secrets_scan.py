@@ -4,10 +4,11 @@ Every test that builds the offline stack ends with this scan: the captured
 output of the run (Powertools logs at DEBUG) and the full history of every
 execution of every state machine are searched for every secret the stack
 knows: the Salesforce key and consumer key, Salesforce session tokens, the
-ElevenLabs key, the GoHighLevel client credentials and tokens, the admin
-token and its hash, the sign-in connected app's secret, the session cookie
-key, every authorization code the fake org issued; and for anything that looks
-like a presigned link (`X-Amz-Signature=`) or a session cookie value.
+ElevenLabs key and webhook secret, the GoHighLevel client credentials and
+tokens, the admin token and its hash, the sign-in connected app's secret, the
+session cookie key, every authorization code the fake org issued; and for
+anything that looks like a presigned link (`X-Amz-Signature=`) or a session
+cookie value.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def secret_values(stack: LocalStack) -> dict[str, str]:
         "admin token hash": values["AdminApiSecret"]["token_sha256"],
         "sign-in client secret": values["SignInSecret"]["client_secret"],
         "session cookie key": values["SessionKeySecret"]["key"],
+        "elevenlabs webhook secret": values["WebhookSecret"]["elevenlabs_secret"],
     }
     if stack.org is not None:
         for i, token in enumerate(sorted(stack.org.auth._tokens)):

@@ -230,6 +230,38 @@ def test_skip_existing_leaves_imported_months_alone(admin: Admin) -> None:
     assert len(listed_months) == 2  # only February and May were listed
 
 
+def test_skip_existing_imports_again_a_month_that_was_imported_empty(admin: Admin) -> None:
+    # client-coastal has no calls and no appointments in January and February 2025.
+    admin.wait(
+        admin.post(
+            "/admin/bootstrap/import-historical",
+            import_body("client-coastal", "2025-01-01", "2025-03-31"),
+        )
+    )
+    summary = admin.wait(
+        admin.post(
+            "/admin/bootstrap/import-historical",
+            import_body("client-coastal", "2025-01-01", "2025-03-31", skipExisting=True),
+        )
+    )["summary"]
+    statuses = {r["period"]: r["status"] for r in summary["results"]}
+    assert statuses == {"2025-01": "success", "2025-02": "success", "2025-03": "skipped"}
+    # Calls only: a month with bookings but no calls has no calls data, so it is imported.
+    only_calls = admin.wait(
+        admin.post(
+            "/admin/bootstrap/import-historical",
+            import_body(
+                "client-maple",
+                "2025-07-01",
+                "2025-07-31",
+                skipExisting=True,
+                includeAppointments=False,
+            ),
+        )
+    )["summary"]
+    assert only_calls["skippedMonths"] == 0  # 2025-07: maple's planted month without calls
+
+
 def test_a_duplicate_history_row_shows_up_in_validation(admin: Admin) -> None:
     admin.wait(
         admin.post(

@@ -132,6 +132,7 @@ ROUTES = [
     ),
     ("PUT", "/admin/clients/client-maple"),
     ("GET", "/admin/clients/client-maple"),
+    ("GET", "/admin/ghl/test-integration?clientId=client-maple"),
 ]
 
 
@@ -234,6 +235,60 @@ def test_sync_writes_bookings_and_reports_previous_and_new(admin: Admin) -> None
     assert {a: u["previousBookings"] for a, u in again.items()} == per_agent
 
 
+def test_appointments_found_counts_the_booked_ones_as_in_the_seed(admin: Admin) -> None:
+    body = {"clientId": "client-maple", "year": 2025, "month": 3}
+    data = admin.post("/admin/bootstrap/appointments/sync", body).json()["data"]
+    for update in data["agentUpdates"].values():
+        assert update["appointmentsFound"] == update["newBookings"]
+    assert data["totalAppointments"] > data["totalConfirmedBookings"]  # every status counted
+
+
+# --------------------------------------------------------------------------- GoHighLevel test
+
+
+def test_the_ghl_integration_test_passes_each_check_and_rotates_the_token(admin: Admin) -> None:
+    ghl = admin.stack.ghl
+    before = ghl.current_refresh_token(MAPLE.location_id)
+    response = admin.get("/admin/ghl/test-integration", clientId="client-maple")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["message"] == "GoHighLevel integration OK: 3/3 checks passed"
+    data = body["data"]
+    assert data["success"] is True and (data["totalChecks"], data["passedChecks"]) == (3, 3)
+    checks = {c["name"]: c for c in data["checks"]}
+    assert set(checks) == {"refreshToken", "calendar", "rateLimitHeaders"}
+    assert checks["calendar"]["data"]["calendarId"] == MAPLE.cal_id
+    assert checks["rateLimitHeaders"]["data"]["headers"]["X-RateLimit-Max"] == "100"
+    after = ghl.current_refresh_token(MAPLE.location_id)
+    assert after != before  # exchanged: the old one is dead, the new one stored
+    secret = admin.stack.client("secretsmanager").get_secret_value(
+        SecretId=f"revops/local/gohighlevel/{MAPLE.location_id}"
+    )
+    assert after in secret["SecretString"]
+    assert before not in response.text and after not in response.text
+    again = admin.get("/admin/ghl/test-integration", clientId="client-maple").json()
+    assert again["data"]["success"] is True  # the rotated token works in turn
+
+
+def test_the_ghl_integration_test_reports_each_failure_without_failing(admin: Admin) -> None:
+    admin.stack.ghl.revoke(COASTAL.location_id)
+    data = admin.get("/admin/ghl/test-integration", clientId="client-coastal").json()["data"]
+    checks = {c["name"]: c for c in data["checks"]}
+    assert data["success"] is False and data["failedChecks"] == 3
+    assert checks["refreshToken"]["errorType"] == "GoHighLevelReauthorizationError"
+    assert "reconnect" in checks["refreshToken"]["detail"]
+    assert checks["calendar"]["detail"] == "not tried: there is no working token"
+    partial = {**client_body(MAPLE, None), "calId": None, "locationId": "locNoTokenAtAll0001"}
+    assert admin.put("/admin/clients/client-partial", partial).status_code == 200
+    response = admin.get("/admin/ghl/test-integration", clientId="client-partial")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["message"].startswith("GoHighLevel integration failing: 3 of 3 checks failed")
+    details = [c["detail"] for c in body["data"]["checks"]]
+    assert "no refresh token is stored" in details[0] and details[1] == "the client has no calId"
+    assert admin.get("/admin/ghl/test-integration", clientId="nobody").status_code == 404
+
+
 def test_historical_appointments_by_month(admin: Admin) -> None:
     response = admin.get(
         "/admin/bootstrap/appointments/historical",
@@ -287,6 +342,43 @@ def test_import_historical_answers_202_and_the_status_url_reports_the_summary(
     )
     assert [r["period"] for r in summary["results"]] == ["2025-02", "2025-03", "2025-04"]
     assert summary["validation"]["totalMonths"] == 3
+
+
+def test_prefer_wait_answers_200_with_the_seeds_synchronous_body(admin: Admin) -> None:
+    response = admin.http.post(
+        f"{admin.base}/admin/bootstrap/import-historical",
+        json={"clientId": "client-maple", "startDate": "2025-02-01", "endDate": "2025-03-31"},
+        headers={"Prefer": "respond-async, wait=20"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["Preference-Applied"] == "wait=20"
+    body = response.json()
+    assert body["message"] == "Import completed: 2/2 months successful, 0 failed, 0 skipped"
+    data = body["data"]  # what the seed's scripts read
+    assert (data["successfulMonths"], data["totalMonths"], data["errorMonths"]) == (2, 2, 0)
+    assert data["status"] == "SUCCEEDED" and data["summary"]["status"] == "completed"
+    assert response.headers["Location"] == f"/admin/bootstrap/imports/{data['importId']}"
+
+
+def test_prefer_wait_too_short_still_answers_202_and_caps_at_25_seconds(admin: Admin) -> None:
+    admin.stack.elevenlabs.hold_requests()
+    try:
+        response = admin.http.post(
+            f"{admin.base}/admin/bootstrap/bulk-sync",
+            json={"clientId": "client-maple", "startDate": "2025-02-01", "endDate": "2025-02-28"},
+            headers={"Prefer": "wait=1"},
+        )
+        assert response.status_code == 202, response.text
+        assert response.headers["Preference-Applied"] == "wait=1"
+    finally:
+        admin.stack.elevenlabs.release_requests()
+    admin.wait(response)
+    from revops.agentmetrics.api.prefer import requested_wait
+
+    assert requested_wait("wait=600") == 25
+    assert requested_wait('handling=lenient, WAIT="7"; x=1') == 7
+    for ignored in (None, "", "wait", "wait=soon", "wait=-1", "respond-async"):
+        assert requested_wait(ignored) is None
 
 
 def test_bulk_sync_starts_an_import_of_every_month(admin: Admin) -> None:

@@ -62,7 +62,7 @@ def gateway() -> Iterator[tuple[LocalHttpApi, requests.Session]]:
         quiet = demo_data.ClientSpec(
             client_id=FUZZ_CLIENT,
             name="Fuzz",
-            time_zone="UTC",
+            time_zone="Etc/UTC",
             agents=(demo_data.AgentSpec("agent_fuzz", "Fuzz"),),
             location_id="fuzzLocation00000001",
             cal_id="fuzzCalendar00000001",

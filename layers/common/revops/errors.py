@@ -67,3 +67,7 @@ def failure_message(error: Mapping[str, Any] | None, limit: int = 1000) -> str |
         cause = inner
     text = " ".join(_TRACE.sub("", str(cause)).split())
     return (f"{name}: {text}" if text else name)[:limit]
+
+
+class WebhookSignatureError(RevopsError):
+    """A webhook's signature is missing, malformed, stale or wrong (HTTP 401)."""

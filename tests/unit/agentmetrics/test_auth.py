@@ -25,6 +25,17 @@ def test_header_names_are_case_insensitive() -> None:
     assert auth.bearer_token({"AUTHORIZATION": f"Bearer {TOKEN}"}) == TOKEN
 
 
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_the_bearer_scheme_is_matched_case_insensitively(scheme: str) -> None:
+    assert auth.authorize(event(f"{scheme} {TOKEN}"), DIGEST)["isAuthorized"] is True
+    assert auth.authorize(event(f"{scheme}   {TOKEN}"), DIGEST)["isAuthorized"] is True
+
+
+def test_a_token_longer_than_4096_characters_is_malformed() -> None:
+    with pytest.raises(auth.Unauthorized):
+        auth.authorize(event("Bearer " + "a" * 4097), DIGEST)
+
+
 @pytest.mark.parametrize("header", ["Bearer wrong", f"Bearer {TOKEN}x", f"Bearer {DIGEST}"])
 def test_a_wrong_token_is_refused_not_unauthorized(header: str) -> None:
     assert auth.authorize(event(header), DIGEST) == {"isAuthorized": False}

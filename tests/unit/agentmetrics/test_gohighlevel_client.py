@@ -365,3 +365,18 @@ def test_a_full_window_is_split_until_nothing_is_truncated(
     found = made.events(CALENDAR, ms(T0), ms(T0 + timedelta(days=30)) - 1)
     assert len(found) == 57 == len({e["id"] for e in found})
     assert ghl.calls["events"] > 6
+
+
+def test_tokens_too_large_for_secrets_manager_are_refused_before_the_write(
+    vault: SecretsManagerTokenVault, seeded_token: str
+) -> None:
+    from revops.integrations.gohighlevel import (
+        SECRET_STRING_MAX_BYTES,
+        GoHighLevelTokenTooLargeError,
+    )
+
+    huge = StoredToken("r" * SECRET_STRING_MAX_BYTES, access_token="a")
+    with pytest.raises(GoHighLevelTokenTooLargeError, match="65,536"):
+        vault.write(LOCATION, huge)
+    stored = vault.read(LOCATION)
+    assert stored is not None and stored.refresh_token == seeded_token

@@ -79,10 +79,20 @@ def test_bulk_sync_is_an_import_without_skipping() -> None:
     assert request.skip_existing is False
 
 
-@pytest.mark.parametrize("change", [{"year": 1999}, {"month": 13}, {"month": 0}, {"year": "2024"}])
+@pytest.mark.parametrize(
+    "change", [{"year": 1999}, {"year": 2101}, {"month": 13}, {"month": 0}, {"year": "2024"}]
+)
 def test_sync_year_and_month_ranges(change: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         SyncRequest.model_validate({"clientId": "c", "year": 2024, "month": 11, **change})
+
+
+def test_the_last_month_of_the_last_year_is_a_valid_request() -> None:
+    assert SyncRequest.model_validate({"clientId": "c", "year": 2100, "month": 12}).year == 2100
+    request = ImportRequest.model_validate(
+        {**GOOD, "startDate": "2100-11-15", "endDate": "2100-12-31"}
+    )
+    assert [str(p) for p in request.periods()] == ["2100-11", "2100-12"]
 
 
 def test_client_settings_check_zone_and_attribution() -> None:
@@ -94,15 +104,84 @@ def test_client_settings_check_zone_and_attribution() -> None:
     assert ClientUpsert.model_validate(base).time_zone == "America/Toronto"
     with pytest.raises(ValidationError, match="IANA"):
         ClientUpsert.model_validate({**base, "timeZone": "Mars/Olympus"})
+    assert ClientUpsert.model_validate({**base, "timeZone": "Etc/UTC"}).time_zone == "Etc/UTC"
     with pytest.raises(ValidationError, match="unknown agents"):
         ClientUpsert.model_validate(
             {**base, "attribution": {"by": "calendar", "agents": {"cal1": "agent_zzz"}}}
         )
 
 
+CLIENT: dict[str, Any] = {"name": "Maple", "timeZone": "America/Toronto"}
+
+
+@pytest.mark.parametrize(
+    ("zone", "message"),
+    [
+        ("Factory", "not a canonical IANA time zone"),
+        ("posixrules", "not a canonical IANA time zone"),
+        ("right/America/Toronto", "not a canonical IANA time zone"),
+        ("posix/America/Toronto", "not a canonical IANA time zone"),
+        ("EST5EDT", "not a canonical IANA time zone"),
+        ("CST6CDT", "not a canonical IANA time zone"),
+        ("EST", "use the canonical IANA name 'America/Panama'"),
+        ("US/Eastern", "use the canonical IANA name 'America/New_York'"),
+        ("UTC", "use the canonical IANA name 'Etc/UTC'"),
+        ("Canada/Pacific", "use the canonical IANA name 'America/Vancouver'"),
+        ("america/toronto", "not a canonical IANA time zone"),
+        ("../../etc/passwd", "not a canonical IANA time zone"),
+        ("", "not a canonical IANA time zone"),
+    ],
+)
+def test_only_canonical_iana_zones_are_accepted(zone: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        ClientUpsert.model_validate({**CLIENT, "timeZone": zone})
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Maple\x00Dental",
+        "Maple\x1bDental",
+        "Maple\u202eDental",  # right-to-left override
+        "Maple\u2066Dental",  # left-to-right isolate
+        "Maple\u200fDental",  # right-to-left mark
+        "Maple\u2028Dental",  # line separator
+        "Maple\nDental",
+        "   ",
+    ],
+)
+def test_control_and_bidi_characters_in_client_and_agent_names_are_refused(name: str) -> None:
+    with pytest.raises(ValidationError, match="name"):
+        ClientUpsert.model_validate({**CLIENT, "name": name})
+    agents = [{"agentId": "agent_a", "agentName": name}]
+    with pytest.raises(ValidationError, match="agentName"):
+        ClientUpsert.model_validate({**CLIENT, "agents": agents})
+
+
+@pytest.mark.parametrize(
+    "name", ["Clinique Côté", "歯科医院", "Dr. O'Brien & Co.", "👩\u200d⚕️ Care"]
+)
+def test_names_in_any_script_with_emoji_are_kept(name: str) -> None:
+    assert ClientUpsert.model_validate({**CLIENT, "name": name}).name == name
+
+
+def test_a_refresh_token_that_would_not_fit_in_secrets_manager_is_refused() -> None:
+    from revops.integrations.gohighlevel import MAX_REFRESH_TOKEN_BYTES
+
+    body = {**CLIENT, "locationId": "loc1"}
+    fits = "r" * (MAX_REFRESH_TOKEN_BYTES - 2)  # JSON quotes included
+    assert ClientUpsert.model_validate({**body, "refreshToken": fits}).refresh_token is not None
+    for token in ("r" * (MAX_REFRESH_TOKEN_BYTES - 1), "r" * 70_000):
+        with pytest.raises(ValidationError, match="fit in Secrets Manager") as caught:
+            ClientUpsert.model_validate({**body, "refreshToken": token})
+        assert token not in str(caught.value)
+    with pytest.raises(ValidationError, match="printable ASCII"):
+        ClientUpsert.model_validate({**body, "refreshToken": "ghl rt\n"})
+
+
 def test_refresh_token_never_prints() -> None:
     body = ClientUpsert.model_validate(
-        {"name": "X", "timeZone": "UTC", "locationId": "loc1", "refreshToken": "ghl_rt_secret"}
+        {"name": "X", "timeZone": "Etc/UTC", "locationId": "loc1", "refreshToken": "ghl_rt_secret"}
     )
     assert "ghl_rt_secret" not in repr(body) and "ghl_rt_secret" not in str(body.wire())
 

@@ -50,10 +50,28 @@ def test_the_document_has_every_seed_endpoint_and_bearer_auth() -> None:
 
 def test_every_documented_route_is_a_route_of_the_http_api() -> None:
     document = json.loads(CHECKED_IN.read_text())
-    events = load_template()["Resources"]["AdminApiFunction"]["Properties"]["Events"].values()
-    routes = {(e["Properties"]["Method"].lower(), e["Properties"]["Path"]) for e in events}
+    resources = load_template()["Resources"]
+    routes = {
+        (e["Properties"]["Method"].lower(), e["Properties"]["Path"])
+        for function in ("AdminApiFunction", "ReceiveWebhookFunction")
+        for e in resources[function]["Properties"]["Events"].values()
+    }
     documented = {(m, p) for p, item in document["paths"].items() for m in item}
     assert documented == routes
+
+
+def test_the_webhooks_are_documented_with_their_signatures_and_no_bearer() -> None:
+    paths = json.loads(CHECKED_IN.read_text())["paths"]
+    for path, header in (
+        ("/webhooks/elevenlabs", "ElevenLabs-Signature"),
+        ("/webhooks/gohighlevel", "X-GHL-Signature"),
+    ):
+        operation = paths[path]["post"]
+        assert operation["security"] == []
+        assert [p["name"] for p in operation["parameters"]] == [header]
+        assert set(operation["responses"]) == {"200", "400", "401", "413", "503"}
+    ghl = paths["/admin/ghl/test-integration"]["get"]
+    assert {p["name"] for p in ghl["parameters"]} == {"clientId"}
 
 
 def test_check_mode_fails_on_a_stale_file(tmp_path) -> None:  # type: ignore[no-untyped-def]

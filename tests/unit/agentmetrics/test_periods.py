@@ -10,6 +10,7 @@ import pytest
 from revops.agentmetrics.periods import (
     MAX_RANGE_MONTHS,
     Period,
+    check_year,
     current_period,
     iso_z,
     month_range,
@@ -68,10 +69,27 @@ def test_bad_dates_are_invalid_input(value: str) -> None:
         parse_date(value, "startDate")
 
 
-@pytest.mark.parametrize(("year", "month"), [(1999, 1), (2101, 1), (2024, 0), (2024, 13)])
-def test_out_of_range_years_and_months(year: int, month: int) -> None:
+@pytest.mark.parametrize("month", [0, 13])
+def test_months_outside_1_to_12_are_invalid(month: int) -> None:
     with pytest.raises(InvalidInputError):
-        Period(year, month)
+        Period(2024, month)
+
+
+@pytest.mark.parametrize("year", [1999, 2101])
+def test_the_edge_refuses_years_outside_2000_to_2100(year: int) -> None:
+    with pytest.raises(InvalidInputError, match=r"outside 2000\.\.2100"):
+        check_year(year)
+    with pytest.raises(InvalidInputError, match=r"outside 2000\.\.2100"):
+        parse_date(f"{year}-06-01", "startDate")
+
+
+def test_the_last_month_allowed_has_bounds_in_the_next_year() -> None:
+    start, end = Period(2100, 12).bounds(ZoneInfo("America/Toronto"))
+    assert (start.isoformat(), end.isoformat()) == (
+        "2100-12-01T05:00:00+00:00",
+        "2101-01-01T05:00:00+00:00",
+    )
+    assert str(Period(2000, 1).shift(-11)) == "1999-02"  # a trailing window may reach back
 
 
 def test_current_and_previous_month_are_local() -> None:

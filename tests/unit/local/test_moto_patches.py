@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from local import moto_patches
@@ -402,7 +403,227 @@ def test_batch_write_item_takes_at_most_25_requests(aws: None) -> None:
         ddb.batch_write_item(RequestItems=puts(26))
 
 
-# --------------------------------------------------------------- 7. tolerated failures
+# ----------------------------------------------------------------- 7. secret size
+
+
+@pytest.mark.parametrize("call", ["create", "put", "update"])
+def test_a_secret_string_over_64_kib_is_refused_as_aws_refuses_it(aws: None, call: str) -> None:
+    sm = boto3.client("secretsmanager")
+    sm.create_secret(Name="patch-size", SecretString="x" * moto_patches.SECRET_MAX_BYTES)
+    too_big = "é" * (moto_patches.SECRET_MAX_BYTES // 2 + 1)  # 2 bytes a char: the limit is bytes
+    with pytest.raises(ClientError) as refused:
+        if call == "create":
+            sm.create_secret(Name="patch-size-2", SecretString=too_big)
+        elif call == "put":
+            sm.put_secret_value(SecretId="patch-size", SecretString=too_big)
+        else:
+            sm.update_secret(SecretId="patch-size", SecretString=too_big)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    value = sm.get_secret_value(SecretId="patch-size")["SecretString"]
+    assert value == "x" * moto_patches.SECRET_MAX_BYTES  # nothing was written
+
+
+def test_a_secret_binary_over_64_kib_is_refused(aws: None) -> None:
+    sm = boto3.client("secretsmanager")
+    with pytest.raises(ClientError) as refused:
+        sm.create_secret(
+            Name="patch-binary", SecretBinary=b"\0" * (moto_patches.SECRET_MAX_BYTES + 1)
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+# ----------------------------------------------------------------- 8. SQS event sources
+
+SQS_PROBE = "tests/fixtures/lambdas/sqs_probe"
+
+
+@pytest.fixture
+def pollers(aws: None) -> Iterator[list[list[dict[str, Any]]]]:
+    batches: list[list[dict[str, Any]]] = moto_patches.load_handler(
+        SQS_PROBE, "app.lambda_handler"
+    ).__globals__["batches"]
+    batches.clear()
+    yield batches
+    moto_patches.stop_event_sources()
+
+
+def _queue_pair(max_receives: int = 3) -> tuple[str, str]:
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName=f"dlq-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
+    queue = sqs.create_queue(
+        QueueName=f"q-{uuid.uuid4().hex[:6]}",
+        Attributes={
+            "VisibilityTimeout": "30",
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn["QueueArn"], "maxReceiveCount": max_receives}
+            ),
+        },
+    )["QueueUrl"]
+    return queue, dlq
+
+
+def _map(queue: str, *, enabled: bool = True, reports: bool = True) -> str:
+    sqs, lam = boto3.client("sqs"), boto3.client("lambda")
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    lam.create_function(
+        FunctionName="sqs-probe",
+        Runtime="python3.13",
+        Role=_role(),
+        Handler="app.lambda_handler",
+        Code={"ZipFile": _zip()},
+        Tags={moto_patches.CODE_URI_TAG: SQS_PROBE},
+    )
+    return str(
+        lam.create_event_source_mapping(
+            EventSourceArn=arn["QueueArn"],
+            FunctionName="sqs-probe",
+            BatchSize=10,
+            Enabled=enabled,
+            FunctionResponseTypes=["ReportBatchItemFailures"] if reports else [],
+        )["UUID"]
+    )
+
+
+def _counts(queue: str) -> tuple[int, int]:
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]), int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def _until(check: Any, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the pollers did not get there"
+        time.sleep(0.02)
+
+
+def _send(queue: str, bodies: list[dict[str, Any]]) -> None:
+    sqs = boto3.client("sqs")
+    for body in bodies:
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(body))
+
+
+def test_messages_reach_the_function_in_batches_shaped_as_aws_sends_them(
+    pollers: list[list[dict[str, Any]]],
+) -> None:
+    queue, _ = _queue_pair()
+    mapping = _map(queue, enabled=False)
+    _send(queue, [{"n": i} for i in range(25)])
+    assert pollers == []  # moto's own mapping would have run the function inside SendMessage
+    boto3.client("lambda").update_event_source_mapping(UUID=mapping, Enabled=True)
+    _until(lambda: _counts(queue) == (0, 0))
+    delivered = sorted(json.loads(r["body"])["n"] for batch in pollers for r in batch)
+    assert delivered == list(range(25))
+    assert max(len(batch) for batch in pollers) == 10  # BatchSize, not one record a call
+    record = pollers[0][0]
+    assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"].endswith(
+        queue.rsplit("/", 1)[1]
+    )
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+    assert {"messageId", "receiptHandle", "body", "md5OfBody", "awsRegion"} <= set(record)
+
+
+def test_only_reported_failures_return_and_a_poison_record_ends_in_the_dead_letter_queue(
+    pollers: list[list[dict[str, Any]]],
+) -> None:
+    queue, dlq = _queue_pair(max_receives=3)
+    mapping = _map(queue, enabled=False)
+    _send(queue, [{"n": 1}, {"n": 2, "fail": True}, {"n": 3}])
+    boto3.client("lambda").update_event_source_mapping(UUID=mapping, Enabled=True)
+    _until(lambda: _counts(dlq)[0] == 1 and _counts(queue) == (0, 0))
+    seen = [json.loads(r["body"])["n"] for batch in pollers for r in batch]
+    assert sorted(seen) == [1, 2, 2, 2, 3]  # the poison one three times, the others once
+    counts = [
+        r["attributes"]["ApproximateReceiveCount"]
+        for batch in pollers
+        for r in batch
+        if json.loads(r["body"])["n"] == 2
+    ]
+    assert counts == ["1", "2", "3"]
+    parked = boto3.client("sqs").receive_message(QueueUrl=dlq)["Messages"]
+    assert json.loads(parked[0]["Body"]) == {"n": 2, "fail": True}
+
+
+@pytest.mark.parametrize("body", [{"crash": True}, {"bad": True}])
+def test_a_crash_or_a_malformed_answer_fails_the_whole_batch(
+    pollers: list[list[dict[str, Any]]], body: dict[str, Any]
+) -> None:
+    queue, dlq = _queue_pair(max_receives=2)
+    mapping = _map(queue, enabled=False)
+    _send(queue, [{"n": 1}, {"n": 2, **body}])
+    boto3.client("lambda").update_event_source_mapping(UUID=mapping, Enabled=True)
+    _until(lambda: _counts(dlq)[0] == 2 and _counts(queue) == (0, 0))
+
+
+# ----------------------------------------------------------------- 9. transactions
+
+
+def _transactions_table() -> Any:
+    ddb = boto3.client("dynamodb")
+    ddb.create_table(
+        TableName="patch-tx",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="patch-tx", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+    ddb.put_item(TableName="patch-tx", Item={"pk": {"S": "c"}, "n": {"N": "7"}})
+    return ddb
+
+
+def _writes(condition_on_c: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "Update": {
+                "TableName": "patch-tx",
+                "Key": {"pk": {"S": "a"}},
+                "UpdateExpression": "ADD n :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        },
+        {"Put": {"TableName": "patch-tx", "Item": {"pk": {"S": "b"}, "n": {"N": "5"}}}},
+        {
+            "Delete": {
+                "TableName": "patch-tx",
+                "Key": {"pk": {"S": "c"}},
+                "ConditionExpression": condition_on_c,
+                "ExpressionAttributeValues": {":seven": {"N": "7"}},
+            }
+        },
+    ]
+
+
+def test_a_cancelled_transaction_leaves_every_item_it_touched_as_it_was(aws: None) -> None:
+    ddb = _transactions_table()
+    with pytest.raises(ClientError) as cancelled:
+        ddb.transact_write_items(TransactItems=_writes("n <> :seven"))
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    items = {i["pk"]["S"]: i["n"]["N"] for i in ddb.scan(TableName="patch-tx")["Items"]}
+    assert items == {"a": "1", "c": "7"}
+
+
+def test_a_transaction_that_succeeds_applies_every_write(aws: None) -> None:
+    ddb = _transactions_table()
+    ddb.transact_write_items(TransactItems=_writes("n = :seven"))
+    items = {i["pk"]["S"]: i["n"]["N"] for i in ddb.scan(TableName="patch-tx")["Items"]}
+    assert items == {"a": "2", "b": "5"}
+
+
+def test_moto_no_longer_copies_whole_tables_for_a_transaction(aws: None) -> None:
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models import dynamodb_backends
+
+    _transactions_table()
+    table = dynamodb_backends["123456789012"]["us-east-1"].get_table("patch-tx")
+    assert dynamodb_models.copy.deepcopy(table) is table
+
+
+# --------------------------------------------------------------- 10. tolerated failures
 
 
 def _distributed_map(**tolerance: Any) -> dict[str, Any]:

@@ -8,7 +8,8 @@ authorizer is written for it:
   without calling the authorizer;
 * a header that is not `Bearer <token>` (e.g. `Basic ...`, or `Bearer` with
   nothing after it): the authorizer fails with the error message
-  `Unauthorized`, which API Gateway turns into 401;
+  `Unauthorized`, which API Gateway turns into 401. The scheme is matched
+  case-insensitively (`bearer`, `BEARER`), as RFC 9110 says;
 * a well-formed but wrong token: `{"isAuthorized": false}`, which API Gateway
   turns into 403;
 * the right token: `{"isAuthorized": true}`, and the request goes on to the
@@ -27,7 +28,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-BEARER = re.compile(r"^Bearer ([A-Za-z0-9._~+/=-]{1,4096})$")
+# RFC 9110 section 11.1: the auth-scheme is case-insensitive ("bearer", "BEARER"), and
+# one or more spaces separate it from the credentials (RFC 6750's token68 syntax).
+BEARER = re.compile(r"^Bearer +([A-Za-z0-9._~+/-]+=*)$", re.IGNORECASE)
+MAX_TOKEN_LENGTH = 4096
 
 
 class Unauthorized(Exception):
@@ -46,7 +50,7 @@ def bearer_token(headers: Mapping[str, str] | None) -> str:
     if not value:
         raise Unauthorized()
     match = BEARER.fullmatch(value.strip())
-    if match is None:
+    if match is None or len(match.group(1)) > MAX_TOKEN_LENGTH:
         raise Unauthorized()
     return match.group(1)
 

@@ -10,6 +10,7 @@ mapping credits every appointment of its calendar to that agent.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from revops.agentmetrics.models import (
 from revops.agentmetrics.periods import Period, current_period, iso_z
 from revops.integrations.gohighlevel import GoHighLevelClient
 from revops.store.agentmetrics import AgentMetricsStore, now_iso
+from revops.store.live import AppointmentState, Counted, LiveStore
 
 
 def booked_statuses(client: Client, default: list[str]) -> list[str]:
@@ -46,8 +48,8 @@ def agent_for(client: Client, event: dict[str, Any]) -> str | None:
     return client.attribution.agents.get(str(key)) if key else None
 
 
-def _start(event: dict[str, Any]) -> datetime | None:
-    raw = event.get("startTime")
+def _instant(raw: Any) -> datetime | None:
+    """An ISO-8601 time with its UTC offset (GoHighLevel's rendering), or None."""
     if not isinstance(raw, str):
         return None
     try:
@@ -55,6 +57,43 @@ def _start(event: dict[str, Any]) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else None
+
+
+def _start(event: dict[str, Any]) -> datetime | None:
+    return _instant(event.get("startTime"))
+
+
+def appointment_state(
+    client: Client, event: dict[str, Any], booked: list[str], *, deleted: bool = False
+) -> AppointmentState | None:
+    """Where an appointment counts (as the API or a webhook renders it): its local month,
+    the agent it is credited to (only on the client's calendars) and whether it is booked.
+    None when it has no readable start or `dateUpdated`."""
+    started = _start(event)
+    updated = _instant(event.get("dateUpdated") or event.get("dateAdded"))
+    if started is None or updated is None or not event.get("id"):
+        return None
+    agent_id = agent_for(client, event) if event.get("calendarId") in client.calendars() else None
+    if agent_id not in {a.agent_id for a in client.agents}:
+        agent_id = None
+    status = str(event.get("appointmentStatus") or "")
+    return AppointmentState(
+        client_id=client.client_id,
+        appointment_id=str(event["id"]),
+        location_id=client.location_id,
+        calendar_id=event.get("calendarId"),
+        assigned_user_id=event.get("assignedUserId"),
+        status=status,
+        start_time=str(event.get("startTime")),
+        version=int(updated.timestamp() * 1000),
+        deleted=deleted,
+        counted=Counted(
+            agent_id=agent_id,
+            agent_name=client.agent_name(agent_id) if agent_id else None,
+            period=str(Period.of(started.astimezone(client.zone).date())),
+            booked=status in booked,
+        ),
+    )
 
 
 def fetch_events(
@@ -91,13 +130,12 @@ def _view(event: dict[str, Any]) -> AppointmentView:
 
 def _tally(
     client: Client, events: Iterable[dict[str, Any]], booked: list[str], *, with_appointments: bool
-) -> tuple[int, int, int, dict[str, AgentBookings], dict[str, int]]:
-    """(appointments, bookings, unattributed bookings, per-agent bookings, per-agent appointments)."""
+) -> tuple[int, int, int, dict[str, AgentBookings]]:
+    """(appointments, bookings, unattributed bookings, per-agent bookings)."""
     per_agent = {
         a.agent_id: AgentBookings(agent_id=a.agent_id, agent_name=a.agent_name, booking_count=0)
         for a in client.agents
     }
-    found = dict.fromkeys(per_agent, 0)
     total = bookings = unattributed = 0
     for event in events:
         total += 1
@@ -107,12 +145,11 @@ def _tally(
         if agent_id is None or agent_id not in per_agent:
             unattributed += is_booked
             continue
-        found[agent_id] += 1
         if is_booked:
             per_agent[agent_id].booking_count += 1
             if with_appointments:
                 per_agent[agent_id].appointments.append(_view(event))
-    return total, bookings, unattributed, per_agent, found
+    return total, bookings, unattributed, per_agent
 
 
 def counts(
@@ -120,7 +157,7 @@ def counts(
 ) -> AppointmentCounts:
     events = fetch_events(client, [period], ghl)[str(period)]
     booked = booked_statuses(client, default_booked)
-    total, bookings, unattributed, per_agent, _ = _tally(
+    total, bookings, unattributed, per_agent = _tally(
         client, events, booked, with_appointments=True
     )
     start, end = period.bounds(client.zone)
@@ -146,10 +183,21 @@ def sync(
     import_id: str | None = None,
     now: datetime | None = None,
 ) -> SyncResult:
-    """Count the month's bookings per agent and write them into the history rows."""
+    """Count the month's bookings per agent and write them into the history rows.
+
+    Each appointment's state is recorded too, so that webhooks later move the counts
+    from what this sync counted (`store.live`)."""
+    listed_at_ms = int(time.time() * 1000)
     events = fetch_events(client, [period], ghl)[str(period)]
     booked = booked_statuses(client, default_booked)
-    total, bookings, _, per_agent, found = _tally(client, events, booked, with_appointments=False)
+    total, bookings, _, per_agent = _tally(client, events, booked, with_appointments=False)
+    states = [appointment_state(client, event, booked) for event in events]
+    LiveStore(store).put_imported(
+        [s for s in states if s is not None],
+        client_id=client.client_id,
+        period=str(period),
+        listed_at_ms=listed_at_ms,
+    )
     start, end = period.bounds(client.zone)
     is_current = period == current_period(client.zone, now)
     updates: dict[str, AgentUpdate] = {}
@@ -171,7 +219,7 @@ def sync(
                     "calendarIds": client.calendars(),
                     "attribution": client.attribution.by if client.attribution else "singleAgent",
                     "bookedStatuses": booked,
-                    "appointmentsFound": found[agent.agent_id],
+                    "appointmentsFound": new,
                     "startTime": iso_z(start),
                     "endTime": iso_z(end),
                 },
@@ -184,7 +232,7 @@ def sync(
             agent_name=agent.agent_name,
             previous_bookings=int(previous.successful_bookings or 0) if previous else 0,
             new_bookings=new,
-            appointments_found=found[agent.agent_id],
+            appointments_found=new,
         )
     store.mark_period(client.client_id, str(period), "bookings")
     return SyncResult(
@@ -217,7 +265,7 @@ def historical(
     booked = booked_statuses(client, default_booked)
     months: list[MonthBookings] = []
     for period in periods:
-        total, bookings, _, per_agent, _ = _tally(
+        total, bookings, _, per_agent = _tally(
             client, grouped[str(period)], booked, with_appointments=False
         )
         months.append(

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from revops.agentmetrics.live.events import phone_direction
 from revops.agentmetrics.models import (
     CallsMonthResult,
     CallValues,
@@ -34,11 +35,7 @@ def _summary_direction(summary: dict[str, Any]) -> Direction | None:
 
 
 def _detail_direction(detail: dict[str, Any]) -> Direction:
-    phone_call = (detail.get("metadata") or {}).get("phone_call")
-    if not phone_call:
-        return "web"
-    value = phone_call.get("direction")
-    return value if value in ("inbound", "outbound") else "web"
+    return phone_direction((detail.get("metadata") or {}).get("phone_call"))
 
 
 def _aggregate(rows: list[dict[str, Any]]) -> CallValues:

@@ -8,7 +8,10 @@ others are `dataGaps`. Consistency checks, per agent and month:
   realistic range, in percent (months with calls);
 * `bookings_without_calls`: a month with appointments booked but no calls;
 * `duplicate_import`: two callHistory rows for one conversation (months whose
-  calls were imported).
+  calls were imported);
+* `webhook_drift`: per part (calls, bookings) that webhooks kept live, the live
+  numbers must equal what the provider API returned when the month was
+  reconciled; each reconciled part is also listed in `webhookDrift`.
 
 Every evaluated check counts in `totalChecks`; each failure is one issue.
 """
@@ -25,6 +28,7 @@ from revops.agentmetrics.models import (
     Consistency,
     Issue,
     ValidationReport,
+    WebhookDrift,
 )
 from revops.agentmetrics.periods import Period
 from revops.store.agentmetrics import AgentMetricsStore
@@ -41,6 +45,7 @@ def evaluate(
 ) -> ValidationReport:
     """Pure: the report for `rows` (by period) and duplicate conversations (period -> agent -> ids)."""
     issues: list[Issue] = []
+    drifts: list[WebhookDrift] = []
     checks = 0
     gaps: list[str] = []
     for period in map(str, periods):
@@ -82,6 +87,27 @@ def evaluate(
                         "bookings_without_calls",
                         f"{bookings} bookings from GoHighLevel but no calls in ElevenLabs",
                     )
+            for part, drift in row.webhook_drift.items():
+                checks += 1
+                drifts.append(
+                    WebhookDrift(
+                        agent_id=row.agent_id,
+                        agent_name=row.agent_name,
+                        period=period,
+                        part=part,
+                        **drift.model_dump(),
+                    )
+                )
+                if drift.drifted:
+                    issue(
+                        "webhook_drift",
+                        f"{part}: webhooks recorded "
+                        + ", ".join(
+                            f"{name} {f.live} against the API's {f.api} ({f.difference:+d})"
+                            for name, f in drift.fields.items()
+                            if f.difference
+                        ),
+                    )
             if row.calls_imported:
                 checks += 1
                 repeated = duplicates.get(period, {}).get(row.agent_id, [])
@@ -107,6 +133,7 @@ def evaluate(
             issues=issues,
         ),
         booking_rate_range=rate_range,
+        webhook_drift=drifts,
     )
 
 

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
-from revops.agentmetrics.models import AgentMonth, Client, Source
+from pydantic.alias_generators import to_camel
+
+from revops.agentmetrics.models import AgentMonth, Client, FieldDrift, PartDrift, Source
 from revops.agentmetrics.periods import Period
 from revops.store.agentmetrics import AgentMetricsStore, MetricItem
 
 CALL_FIELDS = ("inboundCalls", "outboundCalls", "totalCalls", "totalDuration")
+
+
+def _drift(raw: dict[str, Any]) -> PartDrift:
+    """A stored drift record, its field names as the wire has them (totalCalls, ...)."""
+    return PartDrift(
+        webhook_events=int(raw.get("webhookEvents") or 0),
+        reconciled_at=raw.get("reconciledAt"),
+        import_id=raw.get("importId"),
+        fields={
+            to_camel(name): FieldDrift(**value) for name, value in (raw.get("fields") or {}).items()
+        },
+    )
 
 
 def agent_month(item: MetricItem) -> AgentMonth:
@@ -37,6 +52,19 @@ def agent_month(item: MetricItem) -> AgentMonth:
         average_duration=float(item.average_duration or 0),
         success_rate=None if item.success_rate is None else float(item.success_rate),
         updated_at=item.updated_at,
+        live_events={
+            part: int(count)
+            for part, count in (
+                ("calls", item.calls_live_events),
+                ("bookings", item.bookings_live_events),
+            )
+            if count
+        },
+        webhook_drift={
+            part: _drift(raw)
+            for part, raw in (("calls", item.calls_drift), ("bookings", item.bookings_drift))
+            if raw
+        },
         calls_imported=item.calls_source is not None,
         bookings_imported=item.bookings_source is not None,
         sources=sources,

@@ -3,8 +3,9 @@
 1. `start_import` (API) checks the client and the range, then starts an
    execution named after the client and the range; its name is the import id.
 2. `plan` (first state) validates the input again, lists the months and marks
-   those to skip (`skipExisting`: every requested source of the month was
-   imported before), and records the import and one item per month.
+   those to skip (`skipExisting`: the month already has data for every
+   requested source; an empty month is imported again), and records the import
+   and one item per month.
 3. A Map runs the months, `batchSize` at a time; each month runs `run_calls`
    and `run_bookings` in parallel. The workflow records each month's success or
    failure itself, so one failed month never stops the others.
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -21,7 +23,9 @@ from datetime import UTC, datetime, timedelta
 from revops.agentmetrics import bookings, calls, checks
 from revops.agentmetrics.clients import HasToken, all_clients, get_client, require
 from revops.agentmetrics.errors import ClientNotConfiguredError, ImportNotFoundError
+from revops.agentmetrics.history import rows_by_period
 from revops.agentmetrics.models import (
+    AgentMonth,
     BookingRateRange,
     BookingsMonthResult,
     CallsMonthResult,
@@ -78,14 +82,15 @@ def start_import(
     )
 
 
-def _already_imported(request: ImportRequest, marker: object | None) -> bool:
-    if marker is None:
-        return False
+def has_requested_data(request: ImportRequest, rows: list[AgentMonth]) -> bool:
+    """skipExisting, as the seed says: the month already has data, for every source asked
+    for (calls when ElevenLabs is included, bookings when appointments are). A month
+    imported before but still empty has no data, so it is imported again."""
     wanted = []
     if request.include_eleven_labs:
-        wanted.append(getattr(marker, "calls_imported_at", None))
+        wanted.append(any(r.total_calls > 0 for r in rows))
     if request.include_appointments:
-        wanted.append(getattr(marker, "bookings_imported_at", None))
+        wanted.append(any(r.successful_bookings > 0 for r in rows))
     return all(wanted)
 
 
@@ -95,11 +100,11 @@ def plan(request: PlanRequest, store: AgentMetricsStore, vault: HasToken) -> Imp
     client = get_client(store, wanted.client_id)
     require(client, vault, calls=wanted.include_eleven_labs, bookings=wanted.include_appointments)
     periods = wanted.periods()
-    markers = store.periods(client.client_id) if wanted.skip_existing else {}
+    existing = rows_by_period(store, client, periods) if wanted.skip_existing else {}
     months = [
         MonthItem(
             period=str(p),
-            skip=wanted.skip_existing and _already_imported(wanted, markers.get(str(p))),
+            skip=wanted.skip_existing and has_requested_data(wanted, existing.get(str(p), [])),
         )
         for p in periods
     ]
@@ -235,6 +240,46 @@ def summarize(
     )
     store.finish_import(request.import_id, status, summary.wire())
     return summary
+
+
+def wait_until_done(
+    import_id: str,
+    workflow: ImportWorkflow,
+    seconds: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Poll the execution until it stops or `seconds` pass; True when it stopped."""
+    deadline = clock() + seconds
+    delay = 0.1
+    while True:
+        try:
+            if workflow.describe(import_id).status != "RUNNING":
+                return True
+        except ExecutionNotFoundError:
+            pass  # just started: DescribeExecution may not see it for a moment
+        remaining = deadline - clock()
+        if remaining <= 0:
+            return False
+        sleep(min(delay, remaining))
+        delay = min(delay * 1.5, 2.0)
+
+
+def status_message(result: ImportStatus) -> str:
+    """The envelope message of an import's status: the seed's counts once done."""
+    if result.summary is not None:
+        s = result.summary
+        return (
+            f"Import {s.status}: {s.successful_months}/{s.total_months} months successful, "
+            f"{s.error_months} failed, {s.skipped_months} skipped"
+        )
+    if result.total_months:
+        return (
+            f"Import {result.status.lower()}: "
+            f"{result.completed_months}/{result.total_months} months done"
+        )
+    return f"Import {result.status.lower()}"
 
 
 def status(import_id: str, store: AgentMetricsStore, workflow: ImportWorkflow) -> ImportStatus:

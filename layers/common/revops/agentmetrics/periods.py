@@ -2,10 +2,25 @@
 
 A period is a calendar month in the client's own time zone: a call at 23:30 on
 31 December in Vancouver belongs to December even though it is January in UTC.
+
+One rule for years, checked at the edge: callers may name years
+`MIN_YEAR`..`MAX_YEAR` (2000..2100), in query parameters, bodies and dates alike
+(`check_year`, `parse_date`, and the bounds the API declares from these
+constants). Inside, a `Period` is plain calendar arithmetic: 2100-12 ends at
+local midnight on 2101-01-01 and a window before 2000-01 reaches back into 1999,
+without either being refused halfway through a request or an import.
+
+Time zones are canonical IANA names only (`canonical_zone`): `Area/Location`
+zones and `Etc/...`, from the tzdata package the layer ships, so the same
+database decides everywhere. Links (`US/Eastern`, `UTC`), `Factory`,
+`posixrules`, `right/...` and the POSIX-style legacy zones (`EST5EDT`) are
+refused, with the canonical name when the name is a link to one.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.resources
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -27,8 +42,6 @@ class Period:
     month: int
 
     def __post_init__(self) -> None:
-        if not MIN_YEAR <= self.year <= MAX_YEAR:
-            raise InvalidInputError(f"year {self.year} is outside {MIN_YEAR}..{MAX_YEAR}")
         if not 1 <= self.month <= 12:
             raise InvalidInputError(f"month {self.month} is outside 1..12")
 
@@ -71,11 +84,50 @@ class Period:
         return (local.year, local.month) == (self.year, self.month)
 
 
+def check_year(year: int, field: str = "year") -> int:
+    """The edge's one rule for years a caller may name."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidInputError(f"{field}: year {year} is outside {MIN_YEAR}..{MAX_YEAR}")
+    return year
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise InvalidInputError(f"{name!r} is not an IANA time zone") from exc
+
+
+@functools.cache
+def _tz_database() -> tuple[frozenset[str], dict[str, str]]:
+    """(canonical zone names, link -> target) from the tzdata package's `tzdata.zi`."""
+    text = importlib.resources.files("tzdata").joinpath("zoneinfo", "tzdata.zi").read_text()
+    zones: set[str] = set()
+    links: dict[str, str] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "Z":
+            zones.add(fields[1])
+        elif len(fields) >= 3 and fields[0] == "L":
+            links[fields[2]] = fields[1]
+    # Area/Location and Etc/... zones; the slash-less ones are Factory and the legacy
+    # POSIX-style zones (EST5EDT, CET, ...), which tzdata itself keeps for compatibility.
+    return frozenset(z for z in zones if "/" in z), links
+
+
+def canonical_zone(name: str) -> str:
+    """`name` if it is a canonical IANA zone; a ValueError saying why (and what to use) if not."""
+    canonical, links = _tz_database()
+    if name in canonical:
+        return name
+    target = links.get(name)
+    while target is not None and target not in canonical:
+        target = links.get(target)
+    if target is not None:
+        raise ValueError(f"{name!r} is an alias; use the canonical IANA name {target!r}")
+    raise ValueError(
+        f"{name!r} is not a canonical IANA time zone (use Area/Location, e.g. America/Toronto)"
+    )
 
 
 def parse_date(value: str, field: str) -> date:
@@ -85,8 +137,7 @@ def parse_date(value: str, field: str) -> date:
         parsed = date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInputError(f"{field}: {value!r} is not a real date") from exc
-    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        raise InvalidInputError(f"{field}: year {parsed.year} is outside {MIN_YEAR}..{MAX_YEAR}")
+    check_year(parsed.year, field)
     return parsed
 
 

@@ -18,7 +18,13 @@ from revops.agentmetrics.models import (
     WindowSummary,
     totals_of,
 )
-from revops.agentmetrics.periods import Period, current_period, iso_z, month_range
+from revops.agentmetrics.periods import (
+    MIN_YEAR,
+    Period,
+    current_period,
+    iso_z,
+    month_range,
+)
 from revops.store.agentmetrics import AgentMetricsStore
 
 
@@ -64,7 +70,7 @@ def _latest_period_with_data(
     store: AgentMetricsStore, client: Client, upto: Period
 ) -> Period | None:
     rows: dict[str, list[AgentMonth]] = defaultdict(list)
-    for item in store.history_between(client.client_id, "2000-01", str(upto)):
+    for item in store.history_between(client.client_id, f"{MIN_YEAR:04d}-01", str(upto)):
         rows[item.period].append(agent_month(item))
     with_data = sorted(period for period, month in rows.items() if has_data(month))
     return Period.parse(with_data[-1]) if with_data else None

@@ -30,6 +30,11 @@ class AgentMetricsSettings(AwsSettings):
     max_attempts: int = 6
     elevenlabs_max_concurrency: int = 4
     default_batch_size: int = 3
+    # Live tracking: `{"elevenlabs_secret", "gohighlevel_public_key"}` and the queue between
+    # the webhook receiver and the consumer.
+    webhook_secret_name: str = ""
+    webhook_queue_url: str = ""
+    webhook_max_body_bytes: int = 1024 * 1024
 
     def booked_status_list(self) -> list[str]:
         return [s.strip() for s in self.booked_statuses.split(",") if s.strip()]

@@ -93,6 +93,7 @@ class CallItem(AgentMetricsModel):
     call_successful = UnicodeAttribute(null=True)
     imported_at = UnicodeAttribute(null=True)
     import_id = UnicodeAttribute(null=True)
+    received_at = UnicodeAttribute(null=True)  # set when a webhook recorded the call
 
     by_parent = Gsi1()
 
@@ -113,6 +114,12 @@ class MetricItem(AgentMetricsModel):
     bookings_source = JSONAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
     version = NumberAttribute(null=True)
+    # Webhook events applied to this row since its part was last imported, and what the
+    # last import found they differed from the provider API by (`write_part`).
+    calls_live_events = NumberAttribute(null=True)
+    bookings_live_events = NumberAttribute(null=True)
+    calls_drift = JSONAttribute(null=True)
+    bookings_drift = JSONAttribute(null=True)
 
     by_parent = Gsi1()
 
@@ -278,27 +285,78 @@ class AgentMetricsStore:
         *,
         is_current: bool,
     ) -> MetricItem:
-        """Write one part (calls or bookings) of a history row, then its derived numbers."""
-        item = MetricItem(client_pk(client_id), history_sk(period, agent_id))
+        """Write one part (calls or bookings) of a history row, then its derived numbers.
+
+        The import is the source of truth: its values replace what webhooks built. When
+        webhooks moved the part since it was last imported, what they had recorded and what
+        the provider API returned are kept as the part's drift (`calls_drift` or
+        `bookings_drift`: per field the live value, the API's and the difference) and the
+        count of live events starts again from 0. The previous row is read and the write is
+        conditional on its version, so a webhook applied in between is never lost.
+        """
+        part = source_field.removesuffix("_source")
+        key = (client_pk(client_id), history_sk(period, agent_id))
         stamp = now_iso()
-        actions: list[Action] = [
-            MetricItem.client_id.set(client_id),
-            MetricItem.agent_id.set(agent_id),
-            MetricItem.agent_name.set(agent_name),
-            MetricItem.period.set(period),
-            MetricItem.gsi1pk.set(f"AGENT#{agent_id}"),
-            MetricItem.gsi1sk.set(f"{period}#{client_id}"),
-            MetricItem.updated_at.set(stamp),
-            getattr(MetricItem, source_field).set(source),
-            MetricItem.version.add(1),
-        ]
-        actions += [getattr(MetricItem, name).set(value) for name, value in values.items()]
-        with _SHARED_ROWS:
-            item.update(actions=actions)  # refreshes `item` with the whole new row
-            self._derive(item)
-            if is_current:
-                self._mirror_current(item)
-        return item
+        for _ in range(16):
+            try:
+                before: MetricItem | None = MetricItem.get(*key, consistent_read=True)
+            except DoesNotExist:
+                before = None
+            actions: list[Action] = [
+                MetricItem.client_id.set(client_id),
+                MetricItem.agent_id.set(agent_id),
+                MetricItem.agent_name.set(agent_name),
+                MetricItem.period.set(period),
+                MetricItem.gsi1pk.set(f"AGENT#{agent_id}"),
+                MetricItem.gsi1sk.set(f"{period}#{client_id}"),
+                MetricItem.updated_at.set(stamp),
+                getattr(MetricItem, source_field).set(source),
+                MetricItem.version.add(1),
+            ]
+            actions += [getattr(MetricItem, name).set(value) for name, value in values.items()]
+            live_events = int(getattr(before, f"{part}_live_events", None) or 0) if before else 0
+            if before is not None and live_events:
+                drift = {
+                    "webhookEvents": live_events,
+                    "reconciledAt": stamp,
+                    "importId": source.get("importId"),
+                    "fields": {
+                        name: {
+                            "live": int(getattr(before, name) or 0),
+                            "api": value,
+                            "difference": int(getattr(before, name) or 0) - value,
+                        }
+                        for name, value in values.items()
+                    },
+                }
+                actions += [
+                    getattr(MetricItem, f"{part}_drift").set(drift),
+                    getattr(MetricItem, f"{part}_live_events").set(0),
+                ]
+            condition = (
+                MetricItem.pk.does_not_exist()
+                if before is None
+                else MetricItem.version == before.version
+                if before.version is not None
+                else MetricItem.version.does_not_exist()
+            )
+            item = MetricItem(*key)
+            with _SHARED_ROWS:
+                try:
+                    item.update(actions=actions, condition=condition)  # refreshes `item`
+                except UpdateError as exc:
+                    if not _conditional_failure(exc):
+                        raise
+                    continue  # a webhook moved the row after we read it: read it again
+                self.derive_and_mirror(item, is_current=is_current)
+            return item
+        raise RuntimeError(f"history row {key} kept changing under the import")
+
+    def derive_and_mirror(self, item: MetricItem, *, is_current: bool) -> None:
+        """The derived numbers of a freshly read row, and its copy in agentMetrics if current."""
+        self._derive(item)
+        if is_current:
+            self._mirror_current(item)
 
     def _derive(self, item: MetricItem) -> None:
         average, rate = self.derive(

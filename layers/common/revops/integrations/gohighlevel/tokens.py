@@ -1,4 +1,4 @@
-"""The GoHighLevel (LeadConnector API v2) client: OAuth refresh and calendar events.
+"""GoHighLevel OAuth: stored per-location tokens, the refresh exchange, refresh under a lock.
 
 OAuth. The app's `client_id` / `client_secret` come from the GoHighLevel
 secret. Each location (sub-account) has its own refresh token, kept in its own
@@ -17,20 +17,10 @@ old. So a refresh (`TokenManager.refresh`):
    meanwhile, it retries once with that one, otherwise the location must be
    reconnected (`GoHighLevelReauthorizationError`). A failed refresh never
    touches the stored token.
-
-Events. `GET /calendars/events` has no paging and silently caps large
-answers, so `events()` asks for bounded windows and splits a window whose
-answer reaches `max_events_per_window` in two, de-duplicating by event id.
-
-Rate limits. 100 requests per 10 s per location (and a daily cap). The
-`RateLimiter` spaces requests on a sliding window, waits out the interval when
-`X-RateLimit-Remaining` reaches 0, and a 429 waits
-`X-RateLimit-Interval-Milliseconds` (or exponential backoff) before retrying.
 """
 
 from __future__ import annotations
 
-import collections
 import json
 import threading
 import time
@@ -45,49 +35,28 @@ import requests
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
-from revops.errors import ConfigurationError, UpstreamError, UpstreamThrottledError
+from revops.errors import ConfigurationError, UpstreamError
 from revops.integrations import transport
+from revops.integrations.gohighlevel.errors import (
+    GoHighLevelAuthError,
+    GoHighLevelLockTimeoutError,
+    GoHighLevelReauthorizationError,
+    GoHighLevelRefreshTokenMissingError,
+    GoHighLevelRequestError,
+    GoHighLevelThrottledError,
+    GoHighLevelTokenTooLargeError,
+    GoHighLevelUnavailableError,
+)
 from revops.integrations.secrets import get_json_secret
 from revops.observability import metrics
 
 DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
-API_VERSION = "2021-04-15"
-MIN_WINDOW_MS = 60 * 60 * 1000  # never split below an hour
-
-
-class GoHighLevelThrottledError(UpstreamThrottledError):
-    """GoHighLevel kept answering 429 after every retry. Retry later."""
-
-
-class GoHighLevelUnavailableError(UpstreamError):
-    """GoHighLevel answered 5xx or could not be reached (API or token refresh)."""
-
-
-class GoHighLevelReauthorizationError(UpstreamError):
-    """The location's refresh token was refused (`invalid_grant`): reconnect the app there."""
-
-
-class GoHighLevelAuthError(ConfigurationError):
-    """The app's client id or secret is wrong, or the token has no access to the location."""
-
-
-class GoHighLevelRefreshTokenMissingError(ConfigurationError):
-    """No refresh token is stored for a location."""
-
-
-class GoHighLevelRequestError(UpstreamError):
-    """GoHighLevel rejected a request (4xx): a bug on our side, never retried."""
-
-
-class GoHighLevelTruncatedError(UpstreamError):
-    """Even the smallest window returned a full (so maybe truncated) answer."""
-
-
-class GoHighLevelLockTimeoutError(UpstreamThrottledError):
-    """Another worker held the location's refresh lock for too long. Retry later."""
-
-
-# --------------------------------------------------------------------------- tokens
+# Secrets Manager refuses a SecretString over 65,536 bytes. The stored JSON holds the
+# refresh token, an access token (a JWT of a few KB) and its expiry, so a refresh token
+# may take what is left after a generous allowance for the access token.
+SECRET_STRING_MAX_BYTES = 65_536
+ACCESS_TOKEN_ALLOWANCE_BYTES = 16_384
+MAX_REFRESH_TOKEN_BYTES = SECRET_STRING_MAX_BYTES - ACCESS_TOKEN_ALLOWANCE_BYTES
 
 
 @dataclass(frozen=True)
@@ -158,7 +127,16 @@ class SecretsManagerTokenVault:
         )
 
     def write(self, location_id: str, token: StoredToken) -> None:
-        """Store a new version (idempotent per call through ClientRequestToken)."""
+        """Store a new version (idempotent per call through ClientRequestToken).
+
+        A token whose JSON would exceed Secrets Manager's SecretString limit is refused
+        before the call (GoHighLevelTokenTooLargeError), as AWS would refuse it."""
+        size = len(token.to_json().encode("utf-8"))
+        if size > SECRET_STRING_MAX_BYTES:
+            raise GoHighLevelTokenTooLargeError(
+                f"the tokens of location {location_id} take {size:,} bytes; "
+                f"Secrets Manager stores at most {SECRET_STRING_MAX_BYTES:,}"
+            )
         request_token = str(uuid.uuid4())
         for attempt in range(4):
             try:
@@ -316,6 +294,13 @@ class TokenManager:
                 return stored.access_token
         return self.refresh()
 
+    def rotate(self) -> str:
+        """Exchange the stored refresh token now, whatever the access token's age (the
+        integration test proves the refresh token works this way). Same lock and order as
+        `refresh`: the new refresh token is stored before the access token is returned."""
+        stale = self._stored().access_token
+        return self.refresh(stale_access_token=stale or "")
+
     def _remember(self, token: StoredToken) -> None:
         self._access = token.access_token
         self._expires_at = token.access_token_expires_at
@@ -376,214 +361,3 @@ class TokenManager:
             yield
         finally:
             self.lock.release_lock(name, owner)
-
-
-# --------------------------------------------------------------------------- rate limits
-
-
-class RateLimiter:
-    """Client-side pacing for one location: `max_requests` per `interval_seconds`."""
-
-    def __init__(
-        self,
-        max_requests: int = 100,
-        interval_seconds: float = 10.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.max_requests = max_requests
-        self.interval_seconds = interval_seconds
-        self.clock = clock
-        self.sleep = sleep
-        self._sent: collections.deque[float] = collections.deque()
-        self._blocked_until = 0.0
-        self._lock = threading.Lock()
-        self.waited_seconds = 0.0
-
-    def _wait(self, seconds: float) -> None:
-        if seconds > 0:
-            self.waited_seconds += seconds
-            self.sleep(seconds)
-
-    def acquire(self) -> None:
-        with self._lock:
-            now = self.clock()
-            self._wait(self._blocked_until - now)
-            now = self.clock()
-            while self._sent and now - self._sent[0] >= self.interval_seconds:
-                self._sent.popleft()
-            if len(self._sent) >= self.max_requests:
-                self._wait(self._sent[0] + self.interval_seconds - now)
-                now = self.clock()
-                while self._sent and now - self._sent[0] >= self.interval_seconds:
-                    self._sent.popleft()
-            self._sent.append(now)
-
-    def observe(self, headers: Any) -> None:
-        """Learn the server's limits from `X-RateLimit-*`; pause when none remain."""
-        with self._lock:
-            interval = _number(headers.get("X-RateLimit-Interval-Milliseconds"))
-            maximum = _number(headers.get("X-RateLimit-Max"))
-            remaining = _number(headers.get("X-RateLimit-Remaining"))
-            if interval:
-                self.interval_seconds = interval / 1000
-            if maximum:
-                self.max_requests = int(maximum)
-            if remaining is not None and remaining <= 0:
-                self._blocked_until = max(self._blocked_until, self.clock() + self.interval_seconds)
-
-    def throttled(self, headers: Any) -> bool:
-        """A 429. When the window's budget is spent (`X-RateLimit-Remaining` 0 or absent),
-        block until the interval has passed and return True; otherwise (a 429 with budget
-        left, e.g. a transient one) return False so the caller backs off exponentially."""
-        with self._lock:
-            remaining = _number(headers.get("X-RateLimit-Remaining"))
-            if remaining is not None and remaining > 0:
-                return False
-            interval = _number(headers.get("X-RateLimit-Interval-Milliseconds"))
-            wait = interval / 1000 if interval else self.interval_seconds
-            self._blocked_until = max(self._blocked_until, self.clock() + wait)
-            return True
-
-
-def _number(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-# --------------------------------------------------------------------------- events
-
-
-class GoHighLevelClient:
-    """Calendar events of one location. `session`, `limiter` and `sleep` are injectable."""
-
-    def __init__(
-        self,
-        location_id: str,
-        tokens: TokenManager,
-        *,
-        session: requests.Session | None = None,
-        base_url: str = DEFAULT_BASE_URL,
-        limiter: RateLimiter | None = None,
-        max_attempts: int = 6,
-        retry_base_seconds: float = 1.0,
-        max_events_per_window: int = 100,
-        timeout_seconds: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.location_id = location_id
-        self.tokens = tokens
-        self.session = session or transport.new_session()
-        self.base_url = base_url.rstrip("/")
-        self.limiter = limiter or RateLimiter(sleep=sleep)
-        self.max_attempts = max(1, max_attempts)
-        self.retry_base_seconds = retry_base_seconds
-        self.max_events_per_window = max_events_per_window
-        self.timeout_seconds = timeout_seconds
-        self.sleep = sleep
-        self.requests_sent = 0
-        self.throttled = 0
-
-    def events(self, calendar_id: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
-        """Every event of `calendar_id` starting in [start_ms, end_ms] (inclusive), by start."""
-        found: dict[str, dict[str, Any]] = {}
-        pending = [(start_ms, end_ms)]
-        while pending:
-            low, high = pending.pop()
-            batch = self._events_page(calendar_id, low, high)
-            if len(batch) >= self.max_events_per_window:
-                if high - low < MIN_WINDOW_MS:
-                    raise GoHighLevelTruncatedError(
-                        f"calendar {calendar_id}: {len(batch)} events in under an hour; "
-                        "the answer may be truncated"
-                    )
-                middle = low + (high - low) // 2
-                pending += [(low, middle), (middle + 1, high)]
-                continue
-            for event in batch:
-                found[str(event.get("id"))] = event
-        return sorted(found.values(), key=lambda e: (str(e.get("startTime")), str(e.get("id"))))
-
-    def _events_page(self, calendar_id: str, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
-        params = {
-            "locationId": self.location_id,
-            "calendarId": calendar_id,
-            "startTime": str(start_ms),
-            "endTime": str(end_ms),
-        }
-        body = self._get("/calendars/events", params)
-        events = body.get("events")
-        if not isinstance(events, list):
-            raise GoHighLevelRequestError("GET /calendars/events: no events list in the answer")
-        return events
-
-    def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
-        token = self.tokens.access_token()
-        refreshed = False
-        last = ""
-        attempt = 0
-        while attempt < self.max_attempts:
-            attempt += 1
-            self.limiter.acquire()
-            try:
-                response = self.session.get(
-                    f"{self.base_url}{path}",
-                    params=params,
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "Version": API_VERSION,
-                        "Accept": "application/json",
-                    },
-                    timeout=self.timeout_seconds,
-                )
-            except requests.RequestException as exc:
-                last = f"unreachable: {type(exc).__name__}"
-                self.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
-                continue
-            self.requests_sent += 1
-            self.limiter.observe(response.headers)
-            status = response.status_code
-            if status == 200:
-                body = response.json()
-                return body if isinstance(body, dict) else {}
-            if status == 401 and not refreshed:
-                token = self.tokens.refresh(stale_access_token=token)
-                refreshed = True
-                attempt -= 1  # the refused token does not use up an attempt
-                continue
-            if status == 429:
-                self.throttled += 1
-                last = "429"
-                if not self.limiter.throttled(response.headers):
-                    self.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
-                continue
-            if status >= 500:
-                last = str(status)
-                self.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
-                continue
-            message = _message(response)
-            if status in (401, 403):
-                raise GoHighLevelAuthError(f"GET {path}: {status} {message}")
-            raise GoHighLevelRequestError(f"GET {path}: {status} {message}")
-        if last == "429":
-            raise GoHighLevelThrottledError(
-                f"GET {path}: still throttled after {self.max_attempts} attempts"
-            )
-        raise GoHighLevelUnavailableError(
-            f"GET {path}: failed after {self.max_attempts} attempts ({last})"
-        )
-
-
-def _message(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("message", ""))[:200]
-    return ""
