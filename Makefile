@@ -21,7 +21,7 @@ SAM    := $(TOOLS)/bin/sam
 # `sam build` must find python3.13 (with pip) on PATH: the project environment has it.
 SAMENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help env browser demo test lint format typecheck validate build unit integration e2e bench deploy requirements clean
+.PHONY: help env browser demo test pytest lint format typecheck validate build unit integration e2e bench deploy requirements clean
 
 help:
 	@echo "make demo       run every workflow on the offline stack; results in out/"
@@ -97,8 +97,26 @@ integration: $(VENV)/.synced
 e2e: $(VENV)/.synced
 	$(PY) -m pytest tests/e2e -q
 
-test: lint validate build browser
-	$(PY) -m pytest tests -q
+# Every check and the whole suite, side by side: lint, validate and build run
+# beside pytest, which runs on every core (pytest-xdist). -O keeps each part's
+# output together; -k finishes the others when one fails, and the summary names
+# every part that failed.
+PYTEST_WORKERS ?= auto
+TEST_PARTS := lint validate build pytest
+
+test:
+	@log=$$(mktemp); start=$$(date +%s); \
+	$(MAKE) --no-print-directory -k -O -j $(words $(TEST_PARTS)) $(TEST_PARTS) 2>&1 | tee $$log; \
+	status=$${PIPESTATUS[0]}; \
+	failed=$$(sed -nE 's/.*\*\*\* \[[^]]*: ([a-z-]+)\] Error.*/\1/p' $$log | sort -u | xargs); \
+	summary=$$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' $$log | tail -n1); \
+	rm -f $$log; elapsed=$$(( $$(date +%s) - start )); \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED: $${failed:-see above} ($$elapsed s)"; \
+	else echo "make test: $(TEST_PARTS) passed ($$elapsed s)"; fi; \
+	[ -z "$$summary" ] || echo "$$summary"; exit $$status
+
+pytest: $(VENV)/.synced browser
+	$(PY) -m pytest tests -q -n $(PYTEST_WORKERS)
 
 demo: $(VENV)/.synced browser
 	$(PY) -m local.demo --out out
