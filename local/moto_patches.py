@@ -1,8 +1,8 @@
 """Every change we make to moto, in one place.
 
 moto (pinned in pyproject.toml) runs our real ASL files with its Step Functions
-executor. Six things stop it from behaving like AWS for this project; each is
-patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
+executor. Seven things stop it from behaving like AWS for this project, and one
+makes it slow; each is patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
 that fails if a moto upgrade changes the behaviour underneath it:
 
 1. `dispatch_lambda`: with `use_docker` off, moto's `LambdaSimpleBackend.invoke`
@@ -29,6 +29,16 @@ that fails if a moto upgrade changes the behaviour underneath it:
    expression to it in place, so a query from another thread (a workflow
    running beside an API call) can read an item with no attributes. Requests
    are served one at a time, as one item's requests are in AWS.
+
+7. IAM (`local/iam/enforce.py`): every request a role makes (a handler, a
+   state machine) is signed with that role's credentials, recorded and
+   evaluated against its policies from template.yaml; a refused one fails with
+   AccessDenied, as in AWS.
+
+8. `validate_definitions_once`: moto parses a definition to validate it on
+   every CreateStateMachine; every stack creates the same six, so a definition
+   that parsed once is not parsed again for validation (executions still parse
+   their own copy).
 
 `apply()` installs all of them and is idempotent.
 """
@@ -173,8 +183,12 @@ def dispatch_lambda() -> None:
         context = LambdaContext(
             fn.function_name, fn.function_arn, int(fn.memory_size or 128), int(fn.timeout or 3)
         )
+        from local.iam import enforce
+
+        with enforce.acting_as(None):  # the harness assumes the role, not the caller
+            principal = enforce.for_function(fn.function_arn)
         try:
-            with _environment.applied(dict(variables)):
+            with _environment.applied(dict(variables)), enforce.acting_as(principal):
                 # Imported under the function's environment, as Lambda's init phase is.
                 handler = load_handler(code_uri, fn.handler)
                 result = handler(event, context)
@@ -349,6 +363,27 @@ def atomic_dynamodb() -> None:
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
+# ------------------------------------------------------------- 8. validation
+
+_VALID_DEFINITIONS: set[str] = set()
+
+
+def validate_definitions_once() -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend._validate_definition
+    if getattr(original, "_revops_patched", False):
+        return
+
+    def _validate_definition(definition: str) -> None:
+        if definition not in _VALID_DEFINITIONS:
+            original(definition)  # raises InvalidDefinition when it does not parse
+            _VALID_DEFINITIONS.add(definition)
+
+    _validate_definition._revops_patched = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)  # type: ignore[method-assign]
+
+
 def apply(time_scale: float | None = None) -> None:
     """Install every patch once. `time_scale` defaults to $REVOPS_TIME_SCALE or 0."""
     global _applied
@@ -363,4 +398,8 @@ def apply(time_scale: float | None = None) -> None:
     scale_time()
     conditional_copy()
     atomic_dynamodb()
+    validate_definitions_once()
+    from local.iam import enforce
+
+    enforce.apply()
     _applied = True

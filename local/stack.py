@@ -30,6 +30,8 @@ import boto3
 from moto import mock_aws
 
 from local import moto_patches
+from local.iam.enforce import Guard
+from local.iam.policies import roles
 from local.template import (
     REPO_ROOT,
     Resolver,
@@ -145,6 +147,8 @@ class LocalStack:
         self.elevenlabs: Any = None
         self.ghl: Any = None
         self.names: dict[str, str] = {}
+        self.iam: Guard | None = None
+        self._clients: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -165,11 +169,22 @@ class LocalStack:
             self._install_standins()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._exit.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        problems = self.iam.problems() if self.iam is not None else []
+        try:
+            self._exit.close()
+        finally:
+            if self.iam is not None:
+                self.iam.close()
+        if problems and exc_type is None:
+            raise PermissionError("IAM, as template.yaml grants it:\n" + "\n".join(problems))
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)
+        """A client of the stack's AWS (one per service and stack: boto3 clients are thread-safe)."""
+        found = self._clients.get(service)
+        if found is None:
+            found = self._clients[service] = boto3.client(service, region_name=REGION)
+        return found
 
     # ------------------------------------------------------------------ naming
 
@@ -228,6 +243,13 @@ class LocalStack:
         self._create_buckets()
         self._create_tables()
         self._create_secrets()
+        self.iam = Guard(
+            roles=roles(self.template, self.resolver, REGION),
+            account=ACCOUNT_ID,
+            region=REGION,
+            stage=self.stage,
+            client=self.client,
+        )
         self._create_functions()
         self._create_state_machines()
 
@@ -251,16 +273,15 @@ class LocalStack:
         sm = self.client("secretsmanager")
         values = local_secret_values()
         for logical in resources_of_type(self.template, "AWS::SecretsManager::Secret"):
-            sm.create_secret(
+            created = sm.create_secret(
                 Name=self.names[logical], SecretString=json.dumps(values.get(logical, {}))
             )
+            # As in CloudFormation, `!Ref` of a secret is its ARN (random suffix and all).
+            self.resolver.refs[logical] = created["ARN"]
 
     def _create_functions(self) -> None:
         lam = self.client("lambda")
-        role = self.client("iam").create_role(
-            RoleName=f"revops-{self.stage}-lambda",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-        )["Role"]["Arn"]
+        assert self.iam is not None
         code = _placeholder_zip()
         functions = resources_of_type(self.template, "AWS::Serverless::Function")
         for logical, resource in functions.items():
@@ -268,10 +289,11 @@ class LocalStack:
             env.update(LOCAL_FUNCTION_ENV)
             env["POWERTOOLS_LOG_LEVEL"] = os.environ.get("REVOPS_LOCAL_LOG_LEVEL", "WARNING")
             code_uri = resource["Properties"]["CodeUri"].rstrip("/")
+            arn = self.resolver.attributes[(logical, "Arn")]
             lam.create_function(
                 FunctionName=self.names[logical],
                 Runtime=function_setting(self.template, resource, "Runtime"),
-                Role=role,
+                Role=self.iam.register_function(logical, arn),
                 Handler=resource["Properties"]["Handler"],
                 Code={"ZipFile": code},
                 Timeout=int(function_setting(self.template, resource, "Timeout") or 3),
@@ -282,10 +304,7 @@ class LocalStack:
 
     def _create_state_machines(self) -> None:
         sfn = self.client("stepfunctions")
-        role = self.client("iam").create_role(
-            RoleName=f"revops-{self.stage}-states",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-        )["Role"]["Arn"]
+        assert self.iam is not None
         machines = resources_of_type(self.template, "AWS::Serverless::StateMachine")
         for logical, resource in machines.items():
             props = resource["Properties"]
@@ -299,7 +318,7 @@ class LocalStack:
             sfn.create_state_machine(
                 name=self.names[logical],
                 definition=definition,
-                roleArn=role,
+                roleArn=self.iam.register_state_machine(logical),
                 type=props.get("Type", "STANDARD"),
             )
 
