@@ -129,7 +129,8 @@ def _without(statements: list[Statement], sid: str, field: str, value: str) -> l
     reduced = []
     for s in statements:
         if s.sid == sid:
-            s = replace(s, **{field: tuple(v for v in getattr(s, field) if v != value)})
+            kept = tuple(v for v in getattr(s, field) if v != value)
+            s = replace(s, actions=kept) if field == "actions" else replace(s, resources=kept)
             if not getattr(s, field):
                 continue
         reduced.append(s)

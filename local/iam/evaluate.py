@@ -40,7 +40,7 @@ class Decision:
 class Request:
     action: str
     resource: str
-    context: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    context: Mapping[str, Sequence[str]] = field(default_factory=dict, hash=False, compare=False)
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
