@@ -7,10 +7,12 @@ export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
 # Python 3.13 (the Lambda runtime): whatever `python3.13` resolves to, falling
-# back to pyenv's 3.13 when the active pyenv version is another one.
+# back to pyenv's 3.13 when the active pyenv version is another one, then to
+# Homebrew's python@3.13 (keg paths differ on Apple silicon and Intel Macs).
 PY313 ?= $(shell { python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null \
 	|| PYENV_VERSION=3.13.0 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null \
-	|| PYENV_VERSION=3.13 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null; } | head -n1)
+	|| PYENV_VERSION=3.13 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null \
+	|| "$$(brew --prefix python@3.13 2>/dev/null)/bin/python3.13" -c 'import sys; print(sys.executable)' 2>/dev/null; } | head -n1)
 
 VENV   := .venv
 TOOLS  := .venv-tools
@@ -21,7 +23,7 @@ SAM    := $(TOOLS)/bin/sam
 # `sam build` must find python3.13 (with pip) on PATH: the project environment has it.
 SAMENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help env browser demo test pytest lint format typecheck validate build unit integration e2e bench deploy requirements clean
+.PHONY: help env browser demo test pytest invoke start lint format typecheck validate build unit integration e2e bench deploy requirements clean
 
 help:
 	@echo "make demo       run every workflow on the offline stack; results in out/"
@@ -29,6 +31,8 @@ help:
 	@echo "make lint       ruff and mypy"
 	@echo "make validate   sam validate --lint, asl-validator, checkov"
 	@echo "make build      sam build (no Docker)"
+	@echo "make invoke     FUNCTION=<LogicalId> EVENT=events/<file>.json: one function, as sam local invoke"
+	@echo "make start      WORKFLOW=<name> INPUT=events/<file>.json: one execution, its history in short"
 	@echo "make bench      benchmarks against peers (by hand, never in CI)"
 	@echo "make deploy     sam build && sam deploy --guided"
 
@@ -55,13 +59,13 @@ node_modules/.installed: package.json package-lock.json
 
 env: $(VENV)/.synced $(TOOLS)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed
 
-# Debian's Chromium renders the dashboards for the browser tests and the demo's
-# screenshots (the tests drive it with Playwright; no browser download).
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium (needs root or sudo)"; \
-		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+# A Chrome or Chromium renders the dashboards for the browser tests and the
+# demo's screenshots (driven by Playwright). `local/browser.py` finds one on
+# PATH, in the macOS application folders or Playwright's cache, else tries
+# `playwright install chromium`, then Debian's package where apt-get may run.
+# Without one, the screenshots and the browser tests are skipped, never failed.
+browser: $(VENV)/.synced
+	@$(PY) -m local.browser --install
 
 requirements: $(TOOLS)/.installed
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --quiet \
@@ -120,6 +124,17 @@ pytest: $(VENV)/.synced browser
 
 demo: $(VENV)/.synced browser
 	$(PY) -m local.demo --out out
+
+# `sam local invoke` without Docker: one function, or one execution of a state
+# machine, on the offline stack with the demo data, its template environment,
+# the layer on the path and its own role's permissions.
+invoke: $(VENV)/.synced
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<LogicalId> EVENT=events/<file>.json"; exit 2; }
+	$(PY) -m local.invoke function $(FUNCTION) $(EVENT)
+
+start: $(VENV)/.synced
+	@test -n "$(WORKFLOW)" -a -n "$(INPUT)" || { echo "usage: make start WORKFLOW=<name> INPUT=events/<file>.json"; exit 2; }
+	$(PY) -m local.invoke workflow $(WORKFLOW) $(INPUT)
 
 bench: $(VENV)/.synced
 	$(PY) -m bench
