@@ -1,4 +1,4 @@
-"""FileBackup, step 4: add up the chunks, close the run, write the run summary."""
+"""FileBackup, step 4: add up the chunks, close the run, write the run summary and the status page."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from revops.validation import parse
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = MigrationSettings.from_env()
     request = parse(FinalizeRequest, event)
-    summary = backup.finalize_run(
-        request, DocumentStore(request.bucket), wiring.store_for(settings)
-    )
+    store = wiring.store_for(settings)
+    summary = backup.finalize_run(request, DocumentStore(request.bucket), store)
+    wiring.publish_status(settings, store)
     logger.info("backup run finished", run_id=summary.run_id, status=summary.status)
     metrics.add_metric(name="BackupRunsFinished", unit="Count", value=1)
     metrics.add_metric(name="BackupFilesFailed", unit="Count", value=summary.totals.failed)
