@@ -11,7 +11,10 @@ that fails if a moto upgrade changes the behaviour underneath it:
    Lambda-like context, and AWS's error contract (`x-amz-function-error:
    Unhandled` plus `{errorMessage, errorType, stackTrace}`), so Task states,
    `Retry`/`Catch` on error names and direct `lambda.invoke` calls all behave as
-   in AWS.
+   in AWS. All functions share one process, so what one function read with its
+   role and cached (a Salesforce session, a secret) would serve the next: each
+   function's first invocation on a stack starts cold (`start_cold`), so it
+   reads its own secrets with its own role, as its own container would.
 2. `name_unnamed_executions`: moto names an execution started without a name
    "None", so the second unnamed start fails with ExecutionAlreadyExists. AWS
    generates a UUID.
@@ -154,6 +157,27 @@ class _Environment:
 _environment = _Environment()
 
 
+def start_cold() -> None:
+    """Forget what warm containers cache: the layer's cached objects and secrets.
+
+    Boto3 client factories (named `*client`) are kept: a client signs each call
+    with the role acting at that moment, so sharing one grants nothing.
+    """
+    from aws_lambda_powertools.utilities import parameters
+
+    for name, module in list(sys.modules.items()):
+        if name != "revops" and not name.startswith("revops."):
+            continue
+        for value in list(vars(module).values()):
+            if (
+                callable(getattr(value, "cache_clear", None))
+                and getattr(value, "__module__", None) == name
+                and not getattr(value, "__name__", "").endswith("client")
+            ):
+                value.cache_clear()
+    parameters.clear_caches()
+
+
 def _error_payload(exc: BaseException) -> dict[str, Any]:
     return {
         "errorMessage": str(exc),
@@ -187,6 +211,8 @@ def dispatch_lambda() -> None:
 
         with enforce.acting_as(None):  # the harness assumes the role, not the caller
             principal = enforce.for_function(fn.function_arn)
+        if enforce.cold_start(fn.function_arn):
+            start_cold()
         try:
             with _environment.applied(dict(variables)), enforce.acting_as(principal):
                 # Imported under the function's environment, as Lambda's init phase is.

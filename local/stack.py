@@ -122,10 +122,12 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         time_scale: float = 0.0,
         with_standins: bool = True,
+        template: dict[str, Any] | None = None,
     ) -> None:
         self.stage = stage
         self.time_scale = time_scale
-        self.template = load_template()
+        # A test may deploy a modified copy (e.g. with a permission removed).
+        self.template = template if template is not None else load_template()
         params = parameter_defaults(self.template)
         params["Stage"] = stage
         params.update(parameters or {})

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from local import moto_patches
@@ -302,3 +303,17 @@ def test_a_reader_never_sees_an_item_half_created_by_update_item(
     for reader in readers:
         reader.join()
     assert seen == [{"pk": {"S": "row"}, "agent_name": {"S": "Ava"}}]
+
+
+def test_a_definition_is_validated_once_and_an_invalid_one_is_still_refused(aws: None) -> None:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    for name in ("first", "second"):
+        sfn.create_state_machine(name=name, definition=definition, roleArn=_role())
+    assert definition in moto_patches._VALID_DEFINITIONS
+
+    with pytest.raises(ClientError, match="Nowhere"):
+        sfn.create_state_machine(
+            name="broken", definition='{"StartAt": "Nowhere"}', roleArn=_role()
+        )
+    assert '{"StartAt": "Nowhere"}' not in moto_patches._VALID_DEFINITIONS
