@@ -113,14 +113,21 @@ test:
 	$(MAKE) --no-print-directory -k -O -j $(words $(TEST_PARTS)) $(TEST_PARTS) 2>&1 | tee $$log; \
 	status=$${PIPESTATUS[0]}; \
 	failed=$$(sed -nE 's/.*\*\*\* \[[^]]*: ([a-z-]+)\] Error.*/\1/p' $$log | sort -u | xargs); \
-	summary=$$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' $$log | tail -n1); \
+	summary=$$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' $$log | awk '{l[NR]=$$0} END {for (i = NR; i > 0; i--) print l[i]}'); \
 	rm -f $$log; elapsed=$$(( $$(date +%s) - start )); \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED: $${failed:-see above} ($$elapsed s)"; \
 	else echo "make test: $(TEST_PARTS) passed ($$elapsed s)"; fi; \
 	[ -z "$$summary" ] || echo "$$summary"; exit $$status
 
+# Every stack of the run records its roles and calls (out/iam-calls/), then the
+# least-privilege audit runs over them (tests/audit/). A test file stays on one
+# worker (--dist loadfile), so its module-scoped fixtures are built once.
+IAM_CALLS := $(CURDIR)/out/iam-calls
+
 pytest: $(VENV)/.synced browser
-	$(PY) -m pytest tests -q -n $(PYTEST_WORKERS)
+	@rm -rf $(IAM_CALLS)
+	REVOPS_IAM_RECORD=$(IAM_CALLS) $(PY) -m pytest tests -q -n $(PYTEST_WORKERS) --dist loadfile
+	REVOPS_IAM_AUDIT=$(IAM_CALLS) $(PY) -m pytest tests/audit -q
 
 demo: $(VENV)/.synced browser
 	$(PY) -m local.demo --out out

@@ -112,6 +112,23 @@ class Findings:
             found.append((sid, action, justification(_owner(sid), _source(sid), action)))
         return found
 
+    def unused_policies(self) -> list[str]:
+        """Policies of which no action is used: a template's blanket reason cannot cover those.
+
+        A SAM policy template is justified action by action only where the role
+        uses that table or bucket at all; a policy nobody uses must be dropped,
+        unless each of its actions has a reason of its own (`BY_OWNER`, `ANYWHERE`).
+        """
+        policies: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for sid, action in self.granted:
+            policies[sid.split("[", 1)[0]].add((sid, action))
+        return sorted(
+            label
+            for label, keys in policies.items()
+            if not keys & self.used
+            and not all(justification(_owner(sid), "", action) for sid, action in keys)
+        )
+
     def unnoticed(self) -> list[str]:
         found = [
             f"{sid}: removing {action} refuses no recorded call (granted again elsewhere?)"
