@@ -150,7 +150,6 @@ class LocalStack:
         self.ghl: Any = None
         self.names: dict[str, str] = {}
         self.iam: Guard | None = None
-        self._clients: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -182,11 +181,13 @@ class LocalStack:
             raise PermissionError("IAM, as template.yaml grants it:\n" + "\n".join(problems))
 
     def client(self, service: str) -> Any:
-        """A client of the stack's AWS (one per service and stack: boto3 clients are thread-safe)."""
-        found = self._clients.get(service)
-        if found is None:
-            found = self._clients[service] = boto3.client(service, region_name=REGION)
-        return found
+        """A client of the stack's AWS, with the harness's credentials.
+
+        One per service for the whole process (creating a boto3 client costs more
+        than most calls; clients are thread-safe, and moto serves whichever stack
+        is open): a test that registers an event hook on one unregisters it.
+        """
+        return _harness_client(service)
 
     # ------------------------------------------------------------------ naming
 
@@ -403,6 +404,17 @@ class LocalStack:
             FunctionName=self.names[logical_id], Payload=json.dumps(event).encode()
         )
         return json.loads(response["Payload"].read() or b"null"), response.get("FunctionError")
+
+
+@functools.cache
+def _harness_client(service: str) -> Any:
+    return boto3.client(
+        service,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        aws_session_token="testing",
+    )
 
 
 def render_definition(definition_uri: str, substitutions: dict[str, str]) -> str:

@@ -11,6 +11,8 @@ Rules for test authors (also in the README's offline-stack section):
   purpose calls `stack.iam.expect_denials()`.
 - Calls the test makes itself (seeding) use the harness's credentials and are
   not checked: reach handlers through `stack.invoke` or a state machine.
+- `stack.client(service)` is shared by every stack of the process: unregister
+  any event hook you register on it.
 """
 
 from __future__ import annotations
