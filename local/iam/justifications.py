@@ -39,6 +39,10 @@ _TEMPLATES = {
         "s3:GetObject s3:ListBucket s3:GetBucketLocation s3:GetObjectVersion "
         "s3:GetLifecycleConfiguration",
     ),
+    "S3WritePolicy": (
+        _ONE_BUCKET,
+        "s3:PutObject s3:PutLifecycleConfiguration",
+    ),
     "S3CrudPolicy": (
         _ONE_BUCKET,
         "s3:GetObject s3:ListBucket s3:GetBucketLocation s3:GetObjectVersion s3:PutObject "
@@ -52,10 +56,11 @@ BY_TEMPLATE: dict[tuple[str, str], str] = {
     for template, (reason, actions) in _TEMPLATES.items()
     for action in actions.split()
 }
-BY_TEMPLATE[("S3CrudPolicy", "s3:PutObjectAcl")] = (
-    "part of SAM's S3CrudPolicy; without effect here: every bucket is BucketOwnerEnforced, "
-    "so S3 refuses ACL writes whatever IAM allows"
-)
+for _template in ("S3CrudPolicy", "S3WritePolicy"):
+    BY_TEMPLATE[(_template, "s3:PutObjectAcl")] = (
+        f"part of SAM's {_template}; without effect here: every bucket is BucketOwnerEnforced, "
+        "so S3 refuses ACL writes whatever IAM allows"
+    )
 for _action in (
     "ssm:DescribeParameters",
     "ssm:GetParameter",
