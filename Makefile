@@ -62,7 +62,7 @@ env: $(VENV)/.synced $(TOOLS)/.installed $(CHECKOV_VENV)/.installed node_modules
 # A Chrome or Chromium renders the dashboards for the browser tests and the
 # demo's screenshots (driven by Playwright). `local/browser.py` finds one on
 # PATH, in the macOS application folders or Playwright's cache, else tries
-# `playwright install chromium`, then Debian's package where apt-get may run.
+# `playwright install chromium`, then Debian's package where it may (root or passwordless sudo).
 # Without one, the screenshots and the browser tests are skipped, never failed.
 browser: $(VENV)/.synced
 	@$(PY) -m local.browser --install
