@@ -92,7 +92,8 @@ def load_demo_data(ctx: DemoContext) -> list[str]:
         f"voice: {len(voice.clients)} clients, {len(voice.conversations)} conversations, "
         f"{len(voice.appointments)} appointments over {len(voice.months)} months",
         f"people: {', '.join(p.name for p in demo_access.PEOPLE)} sign in at the fake Salesforce; "
-        f"documents are private, one account's shared with Finance; docs host {ctx.front.docs_url}",
+        "documents are private, one account's shared with Finance"
+        + (f"; docs host {ctx.front.docs_url}" if ctx.front else ""),
     ]
 
 

@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from local.salesforce.sharing import SYSTEM_ADMINISTRATOR
+
 DEFAULT_SEED = 7
 DEFAULT_AS_OF = date(2025, 11, 4)
 DEFAULT_WEEKS = 24
@@ -695,7 +697,13 @@ def load_org(org: OrgLike, data: OrgData, *, integration_user: bool = True) -> d
         ids[event.key] = org.insert("Event", _event_record(event, ids))
     load_reports(org, data.reports)
     if integration_user:
-        ids["integration"] = org.insert("User", integration_user_record())
+        # The migration reads and rewrites every DocListEntry__c, private ones
+        # included: its user is an administrator, as the runbook asks.
+        integration = integration_user_record()
+        profiles = getattr(getattr(org, "sharing", None), "profiles", {})
+        if SYSTEM_ADMINISTRATOR in profiles:
+            integration["ProfileId"] = profiles[SYSTEM_ADMINISTRATOR]
+        ids["integration"] = org.insert("User", integration)
     if hasattr(org, "clock"):
         setattr(org, "clock", _at(data.as_of, 14))  # noqa: B010 - not part of OrgLike
     return ids

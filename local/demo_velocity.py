@@ -2,13 +2,12 @@
 then the dashboards, their screenshots and the JSON history under `out/velocity/`.
 
 Expects the demo org already loaded (`local.demo.load_demo_data`). Screenshots
-are taken with Debian's chromium through Playwright (no browser download); when
-chromium is missing the step says so and still writes everything else.
+are taken with a local Chrome or Chromium through Playwright (local/browser.py);
+when there is none the step says so in one line and still writes everything else.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,8 +32,10 @@ CHROMIUM_ARGS = [
 
 
 def chromium_path() -> str | None:
-    """Debian's chromium, if installed (`make browser` installs it)."""
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+    """A Chrome or Chromium (see local/browser.py), or None."""
+    from local.browser import find_browser
+
+    return find_browser()
 
 
 @contextmanager
@@ -44,7 +45,9 @@ def chromium() -> Iterator[Any]:
 
     path = chromium_path()
     if path is None:
-        raise FileNotFoundError("chromium is not installed (make browser installs it)")
+        from local.browser import missing_reason
+
+        raise FileNotFoundError(missing_reason())
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
@@ -131,7 +134,9 @@ def run_velocity(ctx: DemoContext) -> StepResult:
     lines.append(f"-> out/velocity/: {', '.join(files)}")
     ok = all(r.succeeded for r in runs.values())
     if chromium_path() is None:
-        lines.append("screenshots skipped: chromium is not installed (make browser)")
+        from local.browser import missing_reason
+
+        lines.append(f"screenshots skipped: {missing_reason()}")
     else:
         with chromium() as browser:
             for name in PAGES:

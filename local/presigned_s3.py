@@ -8,12 +8,16 @@ between, served on a socket by `local.http_front`: for
 it recomputes the Signature Version 4 signature as the S3 API Reference's
 "Authenticating Requests: Using Query Parameters" describes (canonical request
 with `UNSIGNED-PAYLOAD`, string to sign, HMAC key chain from the secret key of
-the access key id in the credential), refuses a link used after
+the access key id in the credential; for a role's temporary credentials, the
+`X-Amz-Security-Token` must be the session's), refuses a link used after
 `X-Amz-Date + X-Amz-Expires` (403 `AccessDenied`, "Request has expired", or
 "X-Amz-Expires must be less than a week" beyond 604,800 seconds) or signed
 wrongly (403 `SignatureDoesNotMatch`), and otherwise answers with the object
 from moto, with the `response-content-type` and
 `response-content-disposition` overrides as headers. Errors are S3's XML.
+The object is read as the signer, as S3 authorises a presigned request: with
+the local stack's IAM enforced, a link signed by a role that may not read the
+object is refused like any other call of that role.
 
 The clock is injectable (`clock`): a test can move time past the expiry.
 """
@@ -34,6 +38,7 @@ from xml.sax.saxutils import escape
 from botocore.exceptions import ClientError
 
 from local.fakes_common import FakeRequest, FakeResponse, FakeService
+from local.iam import enforce
 
 MAX_EXPIRES = 604_800
 OVERRIDES = {
@@ -122,6 +127,13 @@ class PresignedS3(FakeService):
                 },
             )
         secret = self.secrets.get(access_key)
+        principal = enforce.for_access_key(access_key)
+        if principal is not None:
+            secret = principal.credentials.secret_key
+            if params.get("X-Amz-Security-Token") != principal.credentials.token:
+                return _error(
+                    403, "InvalidToken", "The provided token is malformed or otherwise invalid."
+                )
         if secret is None:
             return _error(
                 403,
@@ -171,8 +183,10 @@ class PresignedS3(FakeService):
         refused = self._verify(request)
         if refused is not None:
             return refused
+        signer = enforce.for_access_key(request.params["X-Amz-Credential"].split("/", 1)[0])
         try:
-            found = self.s3.get_object(Bucket=bucket, Key=unquote(key))
+            with enforce.acting_as(signer):
+                found = self.s3.get_object(Bucket=bucket, Key=unquote(key))
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code"))
             if code in ("NoSuchKey", "404"):

@@ -31,6 +31,8 @@ import boto3
 from moto import mock_aws
 
 from local import moto_patches
+from local.iam.enforce import Guard
+from local.iam.policies import roles
 from local.template import (
     REPO_ROOT,
     Resolver,
@@ -135,10 +137,12 @@ class LocalStack:
         parameters: dict[str, str] | None = None,
         time_scale: float = 0.0,
         with_standins: bool = True,
+        template: dict[str, Any] | None = None,
     ) -> None:
         self.stage = stage
         self.time_scale = time_scale
-        self.template = load_template()
+        # A test may deploy a modified copy (e.g. with a permission removed).
+        self.template = template if template is not None else load_template()
         params = parameter_defaults(self.template)
         params["Stage"] = stage
         params.update(LOCAL_PARAMETERS)
@@ -161,6 +165,7 @@ class LocalStack:
         self.elevenlabs: Any = None
         self.ghl: Any = None
         self.names: dict[str, str] = {}
+        self.iam: Guard | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -176,17 +181,38 @@ class LocalStack:
         moto_patches.apply(self.time_scale)
         self._exit.enter_context(mock_aws(config=moto_patches.MOTO_CONFIG))  # type: ignore[call-overload]
         self._exit.callback(moto_patches.stop_event_sources)  # before the emulator goes
-        self._name_resources()
-        self.deploy()
-        if self.with_standins:
-            self._install_standins()
+        try:
+            self._name_resources()
+            self.deploy()
+            if self.with_standins:
+                self._install_standins()
+        except BaseException:
+            # A stack that fails to come up must not leave its emulator running:
+            # the next stack in this process would find its tables and buckets.
+            self._exit.close()
+            if self.iam is not None:
+                self.iam.close()
+            raise
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._exit.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        problems = self.iam.problems() if self.iam is not None else []
+        try:
+            self._exit.close()
+        finally:
+            if self.iam is not None:
+                self.iam.close()
+        if problems and exc_type is None:
+            raise PermissionError("IAM, as template.yaml grants it:\n" + "\n".join(problems))
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION)
+        """A client of the stack's AWS, with the harness's credentials.
+
+        One per service for the whole process (creating a boto3 client costs more
+        than most calls; clients are thread-safe, and moto serves whichever stack
+        is open): a test that registers an event hook on one unregisters it.
+        """
+        return _harness_client(service)
 
     # ------------------------------------------------------------------ naming
 
@@ -252,6 +278,13 @@ class LocalStack:
         self._create_tables()
         self._create_secrets()
         self._create_queues()
+        self.iam = Guard(
+            roles=roles(self.template, self.resolver, REGION),
+            account=ACCOUNT_ID,
+            region=REGION,
+            stage=self.stage,
+            client=self.client,
+        )
         self._create_functions()
         self._create_event_sources()
         self._create_state_machines()
@@ -276,9 +309,11 @@ class LocalStack:
         sm = self.client("secretsmanager")
         values = local_secret_values()
         for logical in resources_of_type(self.template, "AWS::SecretsManager::Secret"):
-            sm.create_secret(
+            created = sm.create_secret(
                 Name=self.names[logical], SecretString=json.dumps(values.get(logical, {}))
             )
+            # As in CloudFormation, `!Ref` of a secret is its ARN (random suffix and all).
+            self.resolver.refs[logical] = created["ARN"]
 
     def _create_queues(self) -> None:
         """Every queue with its attributes; a dead-letter queue before the queue naming it."""
@@ -323,10 +358,7 @@ class LocalStack:
 
     def _create_functions(self) -> None:
         lam = self.client("lambda")
-        role = self.client("iam").create_role(
-            RoleName=f"revops-{self.stage}-lambda",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-        )["Role"]["Arn"]
+        assert self.iam is not None
         code = _placeholder_zip()
         functions = resources_of_type(self.template, "AWS::Serverless::Function")
         for logical, resource in functions.items():
@@ -334,10 +366,11 @@ class LocalStack:
             env.update(LOCAL_FUNCTION_ENV)
             env["POWERTOOLS_LOG_LEVEL"] = os.environ.get("REVOPS_LOCAL_LOG_LEVEL", "WARNING")
             code_uri = resource["Properties"]["CodeUri"].rstrip("/")
+            arn = self.resolver.attributes[(logical, "Arn")]
             lam.create_function(
                 FunctionName=self.names[logical],
                 Runtime=function_setting(self.template, resource, "Runtime"),
-                Role=role,
+                Role=self.iam.register_function(logical, arn),
                 Handler=resource["Properties"]["Handler"],
                 Code={"ZipFile": code},
                 Timeout=int(function_setting(self.template, resource, "Timeout") or 3),
@@ -348,10 +381,7 @@ class LocalStack:
 
     def _create_state_machines(self) -> None:
         sfn = self.client("stepfunctions")
-        role = self.client("iam").create_role(
-            RoleName=f"revops-{self.stage}-states",
-            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-        )["Role"]["Arn"]
+        assert self.iam is not None
         machines = resources_of_type(self.template, "AWS::Serverless::StateMachine")
         for logical, resource in machines.items():
             props = resource["Properties"]
@@ -365,7 +395,7 @@ class LocalStack:
             sfn.create_state_machine(
                 name=self.names[logical],
                 definition=definition,
-                roleArn=role,
+                roleArn=self.iam.register_state_machine(logical),
                 type=props.get("Type", "STANDARD"),
             )
 
@@ -470,6 +500,17 @@ def _queue_attribute(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
+
+
+@functools.cache
+def _harness_client(service: str) -> Any:
+    return boto3.client(
+        service,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        aws_session_token="testing",
+    )
 
 
 def render_definition(definition_uri: str, substitutions: dict[str, str]) -> str:

@@ -1,4 +1,19 @@
-"""Shared fixtures: the offline stack built from template.yaml."""
+"""Shared fixtures: the offline stack built from template.yaml.
+
+Rules for test authors (also in the README's offline-stack section):
+
+- `stack` is a fresh, empty stack per test. Tests run in parallel processes
+  (pytest-xdist): write files under `tmp_path`, use no fixed port, file or
+  process-wide state that another test could see.
+- IAM is enforced: every call a handler or state machine makes runs under its
+  own role from template.yaml. A test fails if any call was refused or is not
+  yet mapped in `local/iam/requests.py`; a test that removes permissions on
+  purpose calls `stack.iam.expect_denials()`.
+- Calls the test makes itself (seeding) use the harness's credentials and are
+  not checked: reach handlers through `stack.invoke` or a state machine.
+- `stack.client(service)` is shared by every stack of the process: unregister
+  any event hook you register on it.
+"""
 
 from __future__ import annotations
 

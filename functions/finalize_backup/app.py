@@ -1,4 +1,4 @@
-"""FileBackup, step 4: add up the chunks, close the run, write the run summary."""
+"""FileBackup, step 4: add up the chunks, close the run, write the run summary and the status page."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Every change we make to moto, in one place.
 
 moto (pinned in pyproject.toml) runs our real ASL files with its Step Functions
-executor. Ten things stop it from behaving like AWS for this project; each is
-patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
+executor. Eleven things stop it from behaving like AWS for this project, and one
+makes it slow; each is patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
 that fails if a moto upgrade changes the behaviour underneath it:
 
 1. `dispatch_lambda`: with `use_docker` off, moto's `LambdaSimpleBackend.invoke`
@@ -11,7 +11,10 @@ that fails if a moto upgrade changes the behaviour underneath it:
    Lambda-like context, and AWS's error contract (`x-amz-function-error:
    Unhandled` plus `{errorMessage, errorType, stackTrace}`), so Task states,
    `Retry`/`Catch` on error names and direct `lambda.invoke` calls all behave as
-   in AWS.
+   in AWS. All functions share one process, so what one function read with its
+   role and cached (a Salesforce session, a secret) would serve the next: each
+   function's first invocation on a stack starts cold (`start_cold`), so it
+   reads its own secrets with its own role, as its own container would.
 2. `name_unnamed_executions`: moto names an execution started without a name
    "None", so the second unnamed start fails with ExecutionAlreadyExists. AWS
    generates a UUID.
@@ -61,10 +64,18 @@ that fails if a moto upgrade changes the behaviour underneath it:
    `ToleratedFailureCount(Path)` or `ToleratedFailurePercentage(Path)`, or when
    any item fails and neither is set. moto ignores both, so a Map succeeds
    whatever its items do; its grammar also refuses an integer percentage.
+11. IAM (`local/iam/enforce.py`): every request a role makes (a handler, a
+   state machine) is signed with that role's credentials, recorded and
+   evaluated against its policies from template.yaml; a refused one fails with
+   AccessDenied, as in AWS.
+12. `validate_definitions_once`: moto parses a definition to validate it on
+   every CreateStateMachine; every stack creates the same ones, so a definition
+   that parsed once is not parsed again for validation (executions still parse
+   their own copy).
 
 `apply()` installs all of them and is idempotent. The patches live by what they
-change: `lambdas` (1, 8), `stepfunctions` (2, 3, 4, 10), `s3` (5), `storage`
-(6, 7, 9); `clock` holds how fast emulated time runs.
+change: `lambdas` (1, 8), `stepfunctions` (2, 3, 4, 10, 12), `s3` (5), `storage`
+(6, 7, 9); IAM lives in `local/iam/`; `clock` holds how fast emulated time runs.
 """
 
 from __future__ import annotations
@@ -90,6 +101,7 @@ from local.moto_patches.stepfunctions import (
     normalise_sfn_parameters,
     scale_time,
     tolerated_failures,
+    validate_definitions_once,
 )
 from local.moto_patches.storage import (
     SECRET_MAX_BYTES,
@@ -143,4 +155,8 @@ def apply(time_scale: float | None = None) -> None:
     sqs_event_sources()
     item_level_transactions()
     tolerated_failures()
+    validate_definitions_once()
+    from local.iam import enforce
+
+    enforce.apply()
     _applied = True

@@ -105,6 +105,27 @@ class _Environment:
 _environment = _Environment()
 
 
+def start_cold() -> None:
+    """Forget what warm containers cache: the layer's cached objects and secrets.
+
+    Boto3 client factories (named `*client`) are kept: a client signs each call
+    with the role acting at that moment, so sharing one grants nothing.
+    """
+    from aws_lambda_powertools.utilities import parameters
+
+    for name, module in list(sys.modules.items()):
+        if name != "revops" and not name.startswith("revops."):
+            continue
+        for value in list(vars(module).values()):
+            if (
+                callable(getattr(value, "cache_clear", None))
+                and getattr(value, "__module__", None) == name
+                and not getattr(value, "__name__", "").endswith("client")
+            ):
+                value.cache_clear()
+    parameters.clear_caches()
+
+
 def _error_payload(exc: BaseException) -> dict[str, Any]:
     return {
         "errorMessage": str(exc),
@@ -134,8 +155,14 @@ def dispatch_lambda() -> None:
         context = LambdaContext(
             fn.function_name, fn.function_arn, int(fn.memory_size or 128), int(fn.timeout or 3)
         )
+        from local.iam import enforce
+
+        with enforce.acting_as(None):  # the harness assumes the role, not the caller
+            principal = enforce.for_function(fn.function_arn)
+        if enforce.cold_start(fn.function_arn):
+            start_cold()
         try:
-            with _environment.applied(dict(variables)):
+            with _environment.applied(dict(variables)), enforce.acting_as(principal):
                 # Imported under the function's environment, as Lambda's init phase is.
                 handler = load_handler(code_uri, fn.handler)
                 result = handler(event, context)
@@ -196,6 +223,35 @@ def _failed_ids(payload: bytes, reports_failures: bool, ids: set[str]) -> set[st
     return named
 
 
+# What Lambda's pollers do with the function's execution role; CreateEventSourceMapping
+# checks the role can (AWS's documented minimum for an SQS event source).
+_POLLER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+
+
+def _poller_may(function_arn: str, queue_arn: str, actions: tuple[str, ...]) -> None:
+    """Check (and record) the poller's calls against the function's role, as Lambda makes them."""
+    from moto.core.exceptions import JsonRESTError
+
+    from local.iam import enforce
+    from local.iam.evaluate import Request
+
+    with enforce.acting_as(None):
+        principal = enforce.for_function(function_arn)
+    if principal is None:
+        return
+    denied = principal.guard.check(
+        principal,
+        [Request(action, queue_arn) for action in actions],
+        implied="Lambda's SQS poller, with the function's role",
+    )
+    if denied:
+        raise JsonRESTError(
+            "InvalidParameterValueException",
+            "The provided execution role does not have permissions to call "
+            f"{denied[0].action.split(':', 1)[1]} on SQS",
+        )
+
+
 class _SqsPoller(threading.Thread):
     """One of Lambda's pollers for one SQS event source mapping."""
 
@@ -228,6 +284,7 @@ class _SqsPoller(threading.Thread):
             return True
         backend: Any = sqs_backends[self.account][self.region]
         queue: Any = backend.get_queue(self.queue_name)
+        _poller_may(esm.function_arn, self.queue_arn, ("sqs:ReceiveMessage",))
         with _RECEIVE_LOCK:  # SQS hands a message to one receiver; moto's receive is not atomic
             messages = backend.receive_message(
                 self.queue_name, int(esm.batch_size or 10), 0, int(queue.visibility_timeout)
@@ -255,6 +312,7 @@ class _SqsPoller(threading.Thread):
                 timeout = int(queue.visibility_timeout * clock.scale())
                 backend.change_message_visibility(self.queue_name, message.receipt_handle, timeout)
             else:
+                _poller_may(esm.function_arn, self.queue_arn, ("sqs:DeleteMessage",))
                 backend.delete_message(self.queue_name, message.receipt_handle)
         if failed:
             with queue._messages_lock:
@@ -274,6 +332,7 @@ def sqs_event_sources() -> None:
         esm = original(self, spec)
         if ":sqs:" not in esm.event_source_arn:
             return esm
+        _poller_may(esm.function_arn, esm.event_source_arn, _POLLER_ACTIONS)
         for queue in sqs_backends[self.account_id][self.region_name].queues.values():
             if queue.queue_arn == esm.event_source_arn:
                 queue.lambda_event_source_mappings.pop(esm.function_arn, None)  # no inline calls

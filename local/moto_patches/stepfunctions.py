@@ -243,3 +243,24 @@ def tolerated_failures() -> None:
     AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign]
     state_map.StateMap.from_state_props = from_state_props  # type: ignore[method-assign]
     distributed.DistributedIterationComponent._map_run = _map_run  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------- 12. validation
+
+_VALID_DEFINITIONS: set[str] = set()
+
+
+def validate_definitions_once() -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend._validate_definition
+    if getattr(original, "_revops_patched", False):
+        return
+
+    def _validate_definition(definition: str) -> None:
+        if definition not in _VALID_DEFINITIONS:
+            original(definition)  # raises InvalidDefinition when it does not parse
+            _VALID_DEFINITIONS.add(definition)
+
+    _validate_definition._revops_patched = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)  # type: ignore[method-assign]

@@ -1,4 +1,4 @@
-"""The velocity dashboards in a real browser: Debian's headless chromium, no network.
+"""The velocity dashboards in a real browser: headless Chrome or Chromium, no network.
 
 Each page comes from a real run on the local stack (weekly run and a 12-week
 backfill of the demo org). A page passes when chromium logs no console error
@@ -15,14 +15,12 @@ from typing import Any
 import pytest
 
 from local import demo_data
+from local.browser import missing_reason
 from local.demo_velocity import PAGES, PREFIX, chromium, chromium_path, screenshot
 from local.stack import LocalStack
 from revops.velocity import wiring
 
-pytestmark = pytest.mark.skipif(
-    chromium_path() is None,
-    reason="Debian's chromium is not installed: `make browser` installs it (CI does)",
-)
+pytestmark = pytest.mark.skipif(chromium_path() is None, reason=missing_reason())
 
 
 @pytest.fixture(scope="module")

@@ -116,6 +116,9 @@ def test_a_highlevel_ed25519_signature_over_the_raw_body_is_accepted() -> None:
         (ghl_signature(key=Ed25519PrivateKey.generate()), BODY, "does not match"),
         (ghl_signer()(BODY, NOW, False)[ghl.SIGNATURE_HEADER], BODY, "does not match"),
     ],
+    # Stable ids: the signatures are made with keys generated at collection time, and
+    # parallel workers must collect the same test names.
+    ids=["missing", "not-base64", "too-short", "body-changed", "another-key", "wrongly-signed"],
 )
 def test_bad_and_missing_highlevel_signatures_are_refused(
     signature: str | None, body: bytes, reason: str

@@ -676,3 +676,22 @@ def test_a_distributed_map_fails_past_its_tolerated_failures(
     assert result["status"] == status, result
     if status == "FAILED":
         assert result["error"] == "States.ExceedToleratedFailureThreshold"
+
+
+# ------------------------------------------------------------- 12. validation
+
+
+def test_a_definition_is_validated_once_and_an_invalid_one_is_still_refused(aws: None) -> None:
+    from local.moto_patches.stepfunctions import _VALID_DEFINITIONS
+
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    definition = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+    for name in ("first", "second"):
+        sfn.create_state_machine(name=name, definition=definition, roleArn=_role())
+    assert definition in _VALID_DEFINITIONS
+
+    with pytest.raises(ClientError, match="Nowhere"):
+        sfn.create_state_machine(
+            name="broken", definition='{"StartAt": "Nowhere"}', roleArn=_role()
+        )
+    assert '{"StartAt": "Nowhere"}' not in _VALID_DEFINITIONS
