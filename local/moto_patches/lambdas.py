@@ -126,6 +126,18 @@ def start_cold() -> None:
     parameters.clear_caches()
 
 
+def _drop_metrics() -> None:
+    """What `log_metrics` would have published: dropped, as the local stack disables metrics.
+
+    With POWERTOOLS_METRICS_DISABLED, Powertools' flush neither prints nor
+    clears, so a long local run would pile every invocation's metrics into the
+    shared set until its 100-value limit prints them all at once.
+    """
+    observability = sys.modules.get("revops.observability")
+    if observability is not None:
+        observability.metrics.clear_metrics()
+
+
 def _error_payload(exc: BaseException) -> dict[str, Any]:
     return {
         "errorMessage": str(exc),
@@ -169,6 +181,8 @@ def dispatch_lambda() -> None:
         except Exception as exc:  # AWS turns every unhandled exception into this contract
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(_error_payload(exc)).encode()
+        finally:
+            _drop_metrics()
         return json.dumps(result, default=str).encode()
 
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
