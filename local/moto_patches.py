@@ -1,7 +1,7 @@
 """Every change we make to moto, in one place.
 
 moto (pinned in pyproject.toml) runs our real ASL files with its Step Functions
-executor. Seven things stop it from behaving like AWS for this project; each is
+executor. Eight things stop it from behaving like AWS for this project; each is
 patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
 that fails if a moto upgrade changes the behaviour underneath it:
 
@@ -39,6 +39,13 @@ that fails if a moto upgrade changes the behaviour underneath it:
    `ToleratedFailureCount(Path)` or `ToleratedFailurePercentage(Path)`, or when
    any item fails and neither is set. moto ignores both, so a Map succeeds
    whatever its items do; its grammar also refuses an integer percentage.
+8. `dynamodb_at_scale`: the same answers as moto's, at the cost DynamoDB's
+   own would have. moto serves every `Query` by sorting the whole table and
+   filtering it, and copies the whole table for every item of a
+   `TransactWriteItems` (to roll back); a table of 100,000 items makes each
+   of those seconds long. Queries here start from the items under the asked
+   key (a lookup for the table's key, an index rebuilt only after a write for
+   a GSI) and a transaction keeps copies of the items it touches only.
 
 `apply()` installs all of them and is idempotent.
 """
@@ -46,10 +53,12 @@ that fails if a moto upgrade changes the behaviour underneath it:
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
 import email.utils
 import functools
 import importlib.util
+import inspect
 import json
 import os
 import sys
@@ -606,6 +615,143 @@ def tolerated_failures() -> None:
     distributed.DistributedIterationComponent._map_run = _map_run  # type: ignore[method-assign]
 
 
+# ------------------------------------------------------------------- 8. dynamodb at scale
+
+# Actions that change no item: every other DynamoDB action makes the GSI lookups
+# be rebuilt before the next query.
+_DYNAMODB_READS = frozenset(
+    {
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "DescribeTable",
+        "ListTables",
+        "DescribeTimeToLive",
+        "DescribeContinuousBackups",
+        "ListTagsOfResource",
+        "DescribeEndpoints",
+    }
+)
+_dynamodb_writes = 0  # bumped by every other action, under _DYNAMODB_LOCK
+_gsi_lookups: dict[tuple[int, str, tuple[str, ...]], tuple[int, dict[Any, list[Any]]]] = {}
+
+
+class _TablesAsIs:
+    """`copy` for moto's transaction code: a table "copy" is the table itself, as
+    the touched items are copied and restored by `transact_write_items` below."""
+
+    def __init__(self, table_type: type) -> None:
+        self._table_type = table_type
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        return value if isinstance(value, self._table_type) else copy.deepcopy(value, memo)
+
+
+def _candidates(table: Any, hash_key: Any, index_name: str | None, conditions: Any) -> Any:
+    """The items a query can return, or None when the query has no plain key to start from."""
+    if not index_name:
+        if hash_key is None:
+            return None
+        found = table.items.get(hash_key)
+        if found is None:
+            return []
+        return list(found.values()) if table.range_key_attr else [found]
+    if not conditions:
+        return None
+    names = tuple(sorted(name for name, _ in conditions))
+    wanted = tuple(value for _, value in sorted(conditions, key=lambda c: c[0]))
+    key = (id(table), index_name, names)
+    cached = _gsi_lookups.get(key)
+    if cached is None or cached[0] != _dynamodb_writes:
+        lookup: dict[Any, list[Any]] = {}
+        for hash_set in table.items.values():
+            for item in hash_set.values() if table.range_key_attr else [hash_set]:
+                values = tuple(item.attrs.get(name) for name in names)
+                if all(v is not None for v in values):
+                    lookup.setdefault(values, []).append(item)
+        cached = (_dynamodb_writes, lookup)
+        _gsi_lookups[key] = cached
+    return cached[1].get(wanted, [])
+
+
+def dynamodb_at_scale() -> None:
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    original_query = Table.query
+    if getattr(original_query, "_revops_patched", False):
+        return
+    original_call = DynamoHandler.call_action
+    original_transact = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def call_action(self: Any) -> Any:
+        global _dynamodb_writes
+        with _DYNAMODB_LOCK:
+            if self._get_action() not in _DYNAMODB_READS:
+                _dynamodb_writes += 1
+            return original_call(self)
+
+    signature = inspect.signature(original_query)
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        asked = signature.bind(self, *args, **kwargs).arguments
+        found = _candidates(
+            self, asked["hash_key"], asked.get("index_name"), asked.get("hash_key_conditions")
+        )
+        if found is None:
+            return original_query(self, *args, **kwargs)
+        self.all_items = lambda: found  # moto filters and sorts what it is given
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        touched = []
+        for entry in transact_items:
+            op = next(iter(entry.values()))
+            table = self.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            attrs = op.get("Key") or op.get("Item") or {}
+            if table.hash_key_attr not in attrs:
+                continue
+            hash_value = DynamoType(attrs[table.hash_key_attr])
+            range_value = (
+                DynamoType(attrs[table.range_key_attr])
+                if table.range_key_attr and table.range_key_attr in attrs
+                else None
+            )
+            current = (
+                table.get_item(hash_value, range_value)
+                if (range_value is not None or not table.range_key_attr)
+                else None
+            )
+            touched.append((table, hash_value, range_value, copy.deepcopy(current)))
+        try:
+            original_transact(self, transact_items)
+        except Exception:
+            for table, hash_value, range_value, before in reversed(touched):
+                holder = table.items[hash_value] if table.range_key_attr else table.items
+                slot = range_value if table.range_key_attr else hash_value
+                if before is None:
+                    holder.pop(slot, None)
+                else:
+                    holder[slot] = before
+            raise
+
+    dynamodb_models.copy = _TablesAsIs(Table)  # type: ignore[assignment]
+    query._revops_patched = True  # type: ignore[attr-defined]
+    call_action._revops_patched = True  # type: ignore[attr-defined]
+    Table.query = query  # type: ignore[method-assign]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def apply(time_scale: float | None = None) -> None:
     """Install every patch once. `time_scale` defaults to $REVOPS_TIME_SCALE or 0."""
     global _applied
@@ -621,4 +767,5 @@ def apply(time_scale: float | None = None) -> None:
     s3_conditions()
     atomic_dynamodb()
     tolerated_failures()
+    dynamodb_at_scale()
     _applied = True
