@@ -44,6 +44,7 @@ from revops.migration.models import (
     DocMapping,
     PlanCounts,
 )
+from revops.store.counts import ABSENT, UNKNOWN
 from revops.store.migration import ErrorItem, FileItem, MigrationStore, now_iso
 
 SAMPLE_SIZE = 20
@@ -185,13 +186,26 @@ def assign_keys(
     return keys
 
 
+def seen_counted(tracked: FileItem | None) -> str:
+    """What the table holds for a record, as `MigrationStore.save_files` expects it."""
+    if tracked is None:
+        return ABSENT
+    return tracked.counted if tracked.counted is not None else UNKNOWN
+
+
 def excluded_item(
-    store: MigrationStore, candidate: Candidate, policy: str, why: str, run_id: str
+    store: MigrationStore,
+    candidate: Candidate,
+    policy: str,
+    why: str,
+    run_id: str,
+    tracked: FileItem | None = None,
 ) -> FileItem:
     """The tracking item of a record the backup policy leaves out."""
     stamp = now_iso()
     return store.new_file_item(
         candidate.record_id,
+        counted=seen_counted(tracked),
         account_id=candidate.account_id,
         account_name=candidate.account_name,
         original_url=candidate.url,
@@ -303,7 +317,7 @@ def plan_backup(
         record_error(candidate.record_id, policy, why, candidate.url)
         if config.dry_run or (known is not None and known.status == "backed_up"):
             return
-        excluded.append(excluded_item(store, candidate, policy, why, config.run_id))
+        excluded.append(excluded_item(store, candidate, policy, why, config.run_id, known))
         if len(excluded) >= 500:
             store.save_files(excluded)
             excluded.clear()
@@ -354,6 +368,7 @@ def plan_backup(
                 last_modified=iso(candidate.last_modified),
                 system_modstamp=iso(candidate.system_modstamp),
                 reason=reason,
+                counted=seen_counted(tracked.get(candidate.record_id)),
             )
             counts.selected += 1
             if reason in ("new", "changed", "retry"):
