@@ -45,7 +45,10 @@ that fails if a moto upgrade changes the behaviour underneath it:
    `TransactWriteItems` (to roll back); a table of 100,000 items makes each
    of those seconds long. Queries here start from the items under the asked
    key (a lookup for the table's key, an index rebuilt only after a write for
-   a GSI) and a transaction keeps copies of the items it touches only.
+   a GSI) and a transaction keeps copies of the items it touches only. Read
+   answers (`GetItem`, `BatchGetItem`, `Query`, `Scan`) are written as JSON
+   directly, as moto itself did before its generic serializer (which spends
+   about 1.5 ms per item read).
 
 `apply()` installs all of them and is idempotent.
 """
@@ -634,6 +637,7 @@ _DYNAMODB_READS = frozenset(
         "DescribeEndpoints",
     }
 )
+_DIRECT_JSON = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
 _dynamodb_writes = 0  # bumped by every other action, under _DYNAMODB_LOCK
 _gsi_lookups: dict[tuple[int, str, tuple[str, ...]], tuple[int, dict[Any, list[Any]]]] = {}
 
@@ -685,8 +689,11 @@ def dynamodb_at_scale() -> None:
     original_query = Table.query
     if getattr(original_query, "_revops_patched", False):
         return
+    from moto.dynamodb.models.utilities import dynamo_json_dump
+
     original_call = DynamoHandler.call_action
     original_transact = dynamodb_models.DynamoDBBackend.transact_write_items
+    original_serialized = DynamoHandler.serialized
 
     def call_action(self: Any) -> Any:
         global _dynamodb_writes
@@ -696,6 +703,14 @@ def dynamodb_at_scale() -> None:
             return original_call(self)
 
     signature = inspect.signature(original_query)
+
+    def serialized(self: Any, action_result: Any) -> Any:
+        result = action_result.result
+        if self._get_action() not in _DIRECT_JSON or not isinstance(result, dict):
+            return original_serialized(self, action_result)
+        headers = dict(self.response_headers)
+        headers["Content-Type"] = "application/x-amz-json-1.0"
+        return 200, headers, dynamo_json_dump(result)
 
     def query(self: Any, *args: Any, **kwargs: Any) -> Any:
         asked = signature.bind(self, *args, **kwargs).arguments
@@ -749,6 +764,7 @@ def dynamodb_at_scale() -> None:
     call_action._revops_patched = True  # type: ignore[attr-defined]
     Table.query = query  # type: ignore[method-assign]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    DynamoHandler.serialized = serialized  # type: ignore[method-assign]
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 

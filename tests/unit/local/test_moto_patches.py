@@ -580,3 +580,41 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws: None) -> None:
         ]
     )
     assert {i["pk"]["S"] for i in ddb.scan(TableName="patch-scale")["Items"]} == {"K#1", "K#3"}
+
+
+def test_read_answers_carry_every_attribute_type_as_written(aws: None) -> None:
+    ddb = boto3.client("dynamodb")
+    _tracking_table(ddb, "patch-scale")
+    item = {
+        "pk": {"S": "K#1"},
+        "sk": {"S": "X"},
+        "gsi1pk": {"S": "G"},
+        "gsi1sk": {"S": "1"},
+        "text": {"S": 'Café 🚀 " <>'},
+        "number": {"N": "12345.678"},
+        "binary": {"B": b"\x00\xff"},
+        "flag": {"BOOL": True},
+        "nothing": {"NULL": True},
+        "map": {"M": {"a": {"N": "1"}, "b": {"L": [{"S": "x"}, {"N": "2"}]}}},
+        "strings": {"SS": ["a", "b"]},
+    }
+    ddb.put_item(TableName="patch-scale", Item=item)
+    key = {"pk": item["pk"], "sk": item["sk"]}
+
+    read = [
+        ddb.get_item(TableName="patch-scale", Key=key)["Item"],
+        ddb.batch_get_item(RequestItems={"patch-scale": {"Keys": [key]}})["Responses"][
+            "patch-scale"
+        ][0],
+        ddb.query(
+            TableName="patch-scale",
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :g",
+            ExpressionAttributeValues={":g": {"S": "G"}},
+        )["Items"][0],
+        ddb.scan(TableName="patch-scale")["Items"][0],
+    ]
+
+    for answer in read:
+        answer["strings"]["SS"].sort()
+        assert answer == item
