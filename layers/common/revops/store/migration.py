@@ -19,7 +19,7 @@ pause. File items are written with their account's counts (`counts`), exactly on
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,22 @@ from revops.store.base import Gsi1, Gsi2, TrackingModel, bind
 from revops.store.counts import UNKNOWN, CountItem, read_account, read_counts, save_counted
 
 DEFAULT_RETENTION_DAYS = 90
+
+
+# What the backup plan reads of a tracked file: enough to decide, keep its key
+# and write it again conditionally (`counted`).
+PLAN_ATTRIBUTES = (
+    "pk",
+    "sk",
+    "doclist_entry_id",
+    "status",
+    "original_url",
+    "your_s3_key",
+    "your_s3_url",
+    "last_modified_sf",
+    "system_modstamp_sf",
+    "counted",
+)
 
 
 def now_iso() -> str:
@@ -159,15 +175,32 @@ class MigrationStore:
         except DoesNotExist:
             return None
 
-    def files(self, record_ids: Iterable[str]) -> Iterator[FileItem]:
-        """Batch-get tracked files (100 keys per call); unknown ids are simply absent."""
+    def files(
+        self, record_ids: Iterable[str], attributes: Sequence[str] | None = None
+    ) -> Iterator[FileItem]:
+        """Batch-get tracked files (100 keys per call); unknown ids are simply absent.
+
+        With `attributes`, only those are read: the others carry the model's
+        defaults, so such an item is for reading, never for saving.
+        """
         keys = [(file_pk(record_id), "FILE") for record_id in record_ids]
         if not keys:
             return iter(())
-        return FileItem.batch_get(keys)
+        projected = list(attributes) if attributes is not None else None  # PynamoDB wants a list
+        return FileItem.batch_get(keys, attributes_to_get=projected)
 
-    def files_in_account(self, account_id: str | None) -> Iterator[FileItem]:
-        return FileItem.by_parent.query(account_gsi(account_id))
+    def files_in_account(
+        self, account_id: str | None, attributes: Sequence[str] | None = None
+    ) -> Iterator[FileItem]:
+        projected = list(attributes) if attributes is not None else None
+        return FileItem.by_parent.query(account_gsi(account_id), attributes_to_get=projected)
+
+    def tracks_any_file(self) -> bool:
+        """Whether any file is tracked at all (one item asked of each gsi2 state)."""
+        return any(
+            next(iter(FileItem.by_state.query(state, limit=1, attributes_to_get=["pk"])), None)
+            for state in ("PHASE#1", "PHASE#2", "FAILED", "EXCLUDED")
+        )
 
     def files_in_phase(self, phase: int) -> Iterator[FileItem]:
         return FileItem.by_state.query(f"PHASE#{phase}")
