@@ -155,6 +155,14 @@ def read_counts() -> Iterator[CountItem]:
         yield from CountItem.query(f"COUNTS#{shard:02d}")
 
 
+def any_counts() -> bool:
+    """Whether any account has a counter (one item asked of each shard)."""
+    return any(
+        next(iter(CountItem.query(f"COUNTS#{shard:02d}", limit=1)), None) is not None
+        for shard in range(COUNT_SHARDS)
+    )
+
+
 def read_account(account_id: str | None) -> CountItem | None:
     pk, sk = counter_key(account_id or NO_ACCOUNT)
     try:

@@ -33,7 +33,14 @@ from pynamodb.exceptions import DoesNotExist
 
 from revops.store import writes
 from revops.store.base import Gsi1, Gsi2, TrackingModel, bind
-from revops.store.counts import UNKNOWN, CountItem, read_account, read_counts, save_counted
+from revops.store.counts import (
+    UNKNOWN,
+    CountItem,
+    any_counts,
+    read_account,
+    read_counts,
+    save_counted,
+)
 
 DEFAULT_RETENTION_DAYS = 90
 
@@ -196,7 +203,15 @@ class MigrationStore:
         return FileItem.by_parent.query(account_gsi(account_id), attributes_to_get=projected)
 
     def tracks_any_file(self) -> bool:
-        """Whether any file is tracked at all (one item asked of each gsi2 state)."""
+        """Whether any file is tracked at all.
+
+        Counters exist only once a file was written, and file items are never
+        deleted: one item asked of each counter shard answers. A table written
+        before the counters existed has none, so then one item is asked of each
+        gsi2 state as well.
+        """
+        if any_counts():
+            return True
         return any(
             next(iter(FileItem.by_state.query(state, limit=1, attributes_to_get=["pk"])), None)
             for state in ("PHASE#1", "PHASE#2", "FAILED", "EXCLUDED")
