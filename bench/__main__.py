@@ -25,11 +25,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import ceiling, dataset, memory, ours, peers, seed_baseline
+from bench import ceiling, crt, dataset, memory, ours, peers, seed_baseline
 from bench.emulator import Emulator
 from bench.latency_proxy import LatencyProxy
 from bench.report import report
-from bench.runs import SOURCE, WORK, Side, Window, bucket_copy, ratios, run_ours, run_peer, verify
+from bench.runs import (
+    SOURCE,
+    WORK,
+    Side,
+    Window,
+    bucket_copy,
+    ceiling_ratio,
+    ratios,
+    run_ours,
+    run_peer,
+    verify,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -78,8 +89,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        default="throughput,latency,memory",
-        help="comma-separated subset of throughput,latency,memory",
+        default="throughput,latency,memory,crt",
+        help="comma-separated subset of throughput,latency,memory,crt",
     )
     args = parser.parse_args(argv)
     args.files = args.files or (500 if args.quick else 5000)
@@ -109,8 +120,8 @@ def throughput(
     rows = [run_ours(emu, None, s3, side, items, expected, label="direct", lambdas=args.lambdas)]
     log(f"  {rows[-1]['files_per_s']:.1f} files/s")
     if not args.skip_peers:
-        for name in ("rclone", "s5cmd", "aws"):
-            if getattr(tools, name) is None:
+        for name in peers.PEERS:
+            if getattr(tools, peers.tool_of(name)) is None:
                 log(f"throughput: {name} not installed, skipped")
                 continue
             log(f"throughput: {name}")
@@ -152,7 +163,9 @@ def throughput(
         f"  bare {cost['bare_copy_ms']:.2f} ms, with SHA-256 {cost['sha256_copy_ms']:.2f} ms, "
         f"ours {cost['our_copy_ms']:.2f} ms + listing {cost['listing_ms_per_file']:.2f} ms"
     )
-    return {"rows": rows, "copy_cost": cost} | ratios(rows)
+    result = {"rows": rows, "copy_cost": cost} | ratios(rows)
+    result["ratio_to_ceiling"] = ceiling_ratio(rows[0], cost)
+    return result
 
 
 def latency(
@@ -216,8 +229,8 @@ def latency(
             if len(subset) < len(items):
                 source = "bench-source-latency"
                 bucket_copy(s3, subset, source)
-            for name in ("rclone", "s5cmd", "aws"):
-                if getattr(tools, name) is None:
+            for name in peers.PEERS:
+                if getattr(tools, peers.tool_of(name)) is None:
                     continue
                 log(f"latency {args.delay_ms:g} ms: {name}")
                 proxy.reset()
@@ -306,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             "mean_bytes": sum(sizes) / len(sizes),
         },
     }
-    if args.only & {"throughput", "latency"}:
+    if args.only & {"throughput", "latency", "crt"}:
         with Emulator() as emu, Emulator() as tables:
             s3 = emu.client("s3")
             side = Side(tables)
@@ -324,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
                 results["latency"] = latency(
                     emu, s3, side, items, args, tools, tool_versions, concurrency
                 )
+            if "crt" in args.only:
+                log("crt: client CPU per file of botocore, s3transfer and the CRT (1,000 files)")
+                results["crt"] = crt.measure_ways(emu, SOURCE, [o.key for o in items[:1000]])
     if "memory" in args.only:
         results["memory"] = memory_phase(args)
     results["machine"]["cpu_loop_ms_end"] = cpu_loop_ms()

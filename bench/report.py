@@ -78,11 +78,30 @@ def report(results: dict[str, Any]) -> str:
             "\nThroughput, bucket to bucket on the emulator (ours includes tracking writes)"
         )
         parts.append(_table(HEADERS, _tool_rows(t["rows"])))
+        if t.get("ratio_to_equal_work") is not None:
+            parts.append(
+                f"ours / the peer doing our work ({t['equal_work_peer']}): "
+                f"{t['ratio_to_equal_work']:.2f}x (target >= 1.0x)"
+            )
+        if t.get("ratio_to_ceiling") is not None:
+            parts.append(
+                f"ours / the emulator's ceiling for our request shape: "
+                f"{t['ratio_to_ceiling']:.2f}x (target >= 0.9x)"
+            )
         if t.get("ratio_to_fastest_peer") is not None:
             parts.append(
                 f"ours / fastest peer ({t['fastest_peer']}): {t['ratio_to_fastest_peer']:.2f}x"
-                " (target >= 1.0x)"
             )
+        parts.append(
+            "client CPU per file: "
+            + ", ".join(
+                f"{row['tool']} {row['cpu_ms_per_file']:.2f} ms"
+                for row in t["rows"]
+                if row.get("cpu_ms_per_file") is not None
+            )
+            + " (target: ours at most the peer doing our work's, then toward a bare "
+            "botocore CopyObject's)"
+        )
         parts.append(_ours_detail(t["rows"][0]))
         if cost := t.get("copy_cost"):
             parts.append(
@@ -117,6 +136,31 @@ def report(results: dict[str, Any]) -> str:
         parts.append("requests per file:")
         for tool, ops in lat["requests_per_file"].items():
             parts.append(f"  {tool}: " + ", ".join(f"{op} {n:g}" for op, n in ops.items()))
+    if "crt" in results:
+        ways = results["crt"].get("ways") or {}
+        parts.append(
+            "\nClient CPU per file, one process of 32 threads, 1,000 copies each (bench.crt)"
+        )
+        parts.append(
+            _table(
+                ["way", "client CPU ms/file", "emulator CPU ms/file", "files/s"],
+                [
+                    [
+                        name,
+                        f"{row['cpuMsPerFile']:.2f}"
+                        if "cpuMsPerFile" in row
+                        else row.get("error", "-"),
+                        f"{row.get('emulatorCpuMsPerFile', 0):.2f}",
+                        f"{row['files'] / row['seconds']:.0f}" if row.get("seconds") else "-",
+                    ]
+                    for name, row in ways.items()
+                ],
+            )
+            if ways
+            else str(results["crt"])
+        )
+        for note in results["crt"].get("notes") or []:
+            parts.append("  " + "; ".join(f"{k}: {v}" for k, v in note.items()))
     if "memory" in results:
         parts.append("\nMemory: one file streamed from HTTP into S3 (peak RSS of the copier)")
         parts.append(

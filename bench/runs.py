@@ -161,14 +161,17 @@ def run_peer(
     s3.create_bucket(Bucket=dest)
     endpoint = proxy.endpoint if proxy else emu.endpoint
     window = Window(emu, proxy, side)
-    path = getattr(tools, name)
-    run = peers.RUNNERS[name](path, tool_versions[name], endpoint, source, dest, concurrency)
+    tool = peers.tool_of(name)
+    run = peers.RUNNERS[name](
+        getattr(tools, tool), tool_versions[tool], endpoint, source, dest, concurrency
+    )
     usage = window.close(run.cpu_seconds)
     check = verify(s3, dest, expected)
     check["ok"] = check["ok"] and run.returncode == 0
     dataset.empty_bucket(s3, dest)
     return {
         "tool": run.name,
+        "peer": name,
         "version": run.version,
         "flags": run.flags,
         "files": files,
@@ -184,17 +187,34 @@ def run_peer(
 
 
 def ratios(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ours against the fastest peer and against the peer doing our work, and every
+    tool's own CPU per file."""
     ours_row = rows[0]
+    for row in rows:
+        row["cpu_ms_per_file"] = row["cpu_seconds"] / row["files"] * 1000 if row["files"] else None
     good_peers = [row for row in rows if not row.get("ours") and row["verified"]["ok"]]
     if not good_peers:
         return {"fastest_peer": None, "ratio_to_fastest_peer": None}
     fastest = max(good_peers, key=lambda row: row["files_per_s"])
     for row in rows:
         row["ratio_to_fastest_peer"] = row["files_per_s"] / fastest["files_per_s"]
-    return {
+    result: dict[str, Any] = {
         "fastest_peer": fastest["tool"],
         "ratio_to_fastest_peer": ours_row["files_per_s"] / fastest["files_per_s"],
     }
+    equal = next((row for row in good_peers if row.get("peer") == peers.EQUAL_WORK), None)
+    if equal is not None:
+        result["equal_work_peer"] = equal["tool"]
+        result["ratio_to_equal_work"] = ours_row["files_per_s"] / equal["files_per_s"]
+        result["cpu_ratio_to_equal_work"] = ours_row["cpu_ms_per_file"] / equal["cpu_ms_per_file"]
+    return result
+
+
+def ceiling_ratio(row: dict[str, Any], cost: dict[str, Any]) -> float:
+    """Ours against the emulator's ceiling for our request shape: the files/s at which
+    our copies and listings (`ceiling.measure`) would keep its one process fully busy."""
+    per_file_ms = cost["our_copy_ms"] + cost["listing_ms_per_file"]
+    return float(row["files_per_s"] * per_file_ms / 1000)
 
 
 def bucket_copy(s3: Any, items: list[dataset.SourceObject], bucket: str) -> None:
