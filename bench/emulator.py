@@ -6,6 +6,12 @@ its CPU and memory (moto keeps every object in memory) never count as ours.
 
 werkzeug's per-request access log is switched off: formatting and writing a log
 line per request costs the emulator CPU, equally for every tool.
+
+The process runs the local stack's patches that make moto answer as AWS does
+(S3 conditional copies, atomic DynamoDB requests) and at DynamoDB's cost (a
+query starts from its key, a transaction copies only its items: without it a
+100,000-item table makes every query sort the table). They are the same for
+every tool.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -27,9 +34,15 @@ SECRET_KEY = "testing"
 _SERVER = (
     "import logging, sys\n"
     "logging.getLogger('werkzeug').setLevel(logging.ERROR)\n"
+    "sys.path.insert(0, sys.argv.pop(1))\n"
+    "from local import moto_patches\n"
+    "moto_patches.s3_conditions()\n"
+    "moto_patches.atomic_dynamodb()\n"
+    "moto_patches.dynamodb_at_scale()\n"
     "from moto.server import main\n"
     "main(sys.argv[1:])\n"
 )
+REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 def free_port() -> int:
@@ -74,6 +87,15 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def status_kb(field: str) -> int:
+    """A field of this process's /proc status, in kB (VmRSS, VmHWM: the peak RSS)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 def machine_cpu_seconds() -> float:
     """CPU time every process on the machine has used so far (all cores), from /proc/stat."""
     with open("/proc/stat") as fh:
@@ -97,10 +119,10 @@ class Emulator:
     def start(self, timeout: float = 30.0) -> None:
         env = clean_env(aws_env() | {"MOTO_PORT": str(self.port)})
         self._process = subprocess.Popen(
-            [sys.executable, "-c", _SERVER, "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-c", _SERVER, REPO_ROOT, "-H", "127.0.0.1", "-p", str(self.port)],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log(),
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -114,6 +136,12 @@ class Emulator:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"moto_server did not answer on {self.endpoint}")
+
+    @staticmethod
+    def _log() -> Any:
+        """Where the emulator's stderr goes: `$BENCH_EMULATOR_LOG` (appended), or nowhere."""
+        path = os.environ.get("BENCH_EMULATOR_LOG")
+        return open(path, "a") if path else subprocess.DEVNULL
 
     def stop(self) -> None:
         process, self._process = self._process, None

@@ -33,6 +33,8 @@ from typing import Any
 
 import requests
 
+from bench.emulator import status_kb
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BLOCK = 1024 * 1024
 MiB = 1024 * 1024
@@ -114,31 +116,23 @@ def serve(port: int) -> None:
 # ------------------------------------------------------------------ the copier
 
 
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def copy(url: str, bucket: str, key: str) -> dict[str, Any]:
     """Runs in the measured process: one streamed copy with the Lambda's copier."""
-    started_rss = _status_kb("VmRSS")
+    started_rss = status_kb("VmRSS")
     import local  # noqa: F401  (puts the layer on sys.path)
     from revops.migration import wiring
     from revops.migration.transfer import CopyRequest
     from revops.migration.urls import HttpSource
 
     copier = wiring.copier()
-    imported_rss = _status_kb("VmRSS")
+    imported_rss = status_kb("VmRSS")
 
     samples: list[int] = []
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.05):
-            samples.append(_status_kb("VmRSS"))
+            samples.append(status_kb("VmRSS"))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -159,7 +153,7 @@ def copy(url: str, bucket: str, key: str) -> dict[str, Any]:
         "rss_start_kb": started_rss,
         "rss_after_imports_kb": imported_rss,
         "rss_max_sampled_kb": max(samples, default=imported_rss),
-        "vm_hwm_kb": _status_kb("VmHWM"),
+        "vm_hwm_kb": status_kb("VmHWM"),
         "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "part_size": copier.part_size,
     }

@@ -89,7 +89,7 @@ def write_chunks(
     from revops.integrations.objects import DocumentStore
     from revops.migration import naming
     from revops.migration.models import ChunkRow
-    from revops.migration.plan import ChunkWriter
+    from revops.migration.plan import ChunkWriter, seen_counted
 
     writer = ChunkWriter(DocumentStore(work_bucket, s3), prefix, chunk_size)
     for obj in plan_order(items):
@@ -105,6 +105,9 @@ def write_chunks(
                 last_modified="2024-05-01T12:00:00.000Z",
                 system_modstamp="2024-05-01T12:00:00.000Z",
                 reason="new",
+                # a first run: the plan knows nothing is tracked, so the worker's
+                # tracking writes read nothing first (conditional on no item)
+                counted=seen_counted(None),
             )
         )
     writer.flush()

@@ -1,5 +1,9 @@
 """The peers: rclone, s5cmd and `aws s3 cp --recursive`, copying bucket to bucket.
 
+`aws-sha256` is the peer that does our work: `aws s3 cp --recursive
+--checksum-algorithm SHA256` asks S3 for the SHA-256 of every copy, as ours
+does (the bare peers ask for nothing but the copy).
+
 Each runs as a subprocess against the same endpoint (the emulator, or the
 latency proxy in front of it), with the same fake credentials, into its own
 fresh destination bucket. Each runner takes `concurrency`, the number of
@@ -164,9 +168,19 @@ def run_s5cmd(
 
 
 def run_aws(
-    path: str, version: str, endpoint: str, source: str, dest: str, concurrency: int
+    path: str,
+    version: str,
+    endpoint: str,
+    source: str,
+    dest: str,
+    concurrency: int,
+    *,
+    checksum: str | None = None,
 ) -> PeerRun:
     flags = f"s3.max_concurrent_requests = {concurrency}"
+    extra = ["--checksum-algorithm", checksum] if checksum else []
+    if checksum:
+        flags += f", --checksum-algorithm {checksum}"
     with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as config:
         config.write(
             f"[default]\nregion = {REGION}\ns3 =\n  max_concurrent_requests = {concurrency}\n"
@@ -184,14 +198,30 @@ def run_aws(
             f"s3://{dest}",
             "--recursive",
             "--only-show-errors",
+            *extra,
         ]
-        return _timed("aws s3 cp", version, flags, command, env)
+        name = f"aws s3 cp --checksum-algorithm {checksum}" if checksum else "aws s3 cp"
+        return _timed(name, version, flags, command, env)
     finally:
         Path(config.name).unlink(missing_ok=True)
+
+
+def run_aws_sha256(
+    path: str, version: str, endpoint: str, source: str, dest: str, concurrency: int
+) -> PeerRun:
+    return run_aws(path, version, endpoint, source, dest, concurrency, checksum="SHA256")
 
 
 RUNNERS: dict[str, Callable[[str, str, str, str, str, int], PeerRun]] = {
     "rclone": run_rclone,
     "s5cmd": run_s5cmd,
     "aws": run_aws,
+    "aws-sha256": run_aws_sha256,
 }
+PEERS = tuple(RUNNERS)
+EQUAL_WORK = "aws-sha256"  # the peer that does our work
+
+
+def tool_of(peer: str) -> str:
+    """The installed tool a peer runs (`aws-sha256` is `aws` with a flag)."""
+    return peer.split("-")[0]

@@ -20,10 +20,11 @@ from revops.validation import parse
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = MigrationSettings.from_env()
     request = parse(CopyChunkRequest, event)
+    copier = wiring.copier()
     counts = backup.copy_chunk(
         request,
-        DocumentStore(request.bucket),
-        wiring.copier(),
+        DocumentStore(request.bucket, copier.dest_s3),  # one S3 client per container
+        copier,
         wiring.store_for(settings),
         backup.object_url_for(
             request.dest_bucket, settings.aws_region, settings.public_base_url or None

@@ -1,8 +1,8 @@
 """Every change we make to moto, in one place.
 
 moto (pinned in pyproject.toml) runs our real ASL files with its Step Functions
-executor. Eleven things stop it from behaving like AWS for this project, and one
-makes it slow; each is patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
+executor. Eleven things stop it from behaving like AWS for this project, and two
+make it slow; each is patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
 that fails if a moto upgrade changes the behaviour underneath it:
 
 1. `dispatch_lambda`: with `use_docker` off, moto's `LambdaSimpleBackend.invoke`
@@ -73,9 +73,18 @@ that fails if a moto upgrade changes the behaviour underneath it:
    that parsed once is not parsed again for validation (executions still parse
    their own copy).
 
+13. `dynamodb_queries_at_scale`: the same answers as moto's, at the cost
+   DynamoDB's own would have. moto serves every `Query` by sorting the whole
+   table and filtering it; a table of 100,000 items makes each query seconds
+   long. Queries here start from the items under the asked key (a lookup for
+   the table's key, an index rebuilt only after a write for a GSI). Read
+   answers (`GetItem`, `BatchGetItem`, `Query`, `Scan`) are written as JSON
+   directly, as moto itself did before its generic serializer (which spends
+   about 1.5 ms per item read).
+
 `apply()` installs all of them and is idempotent. The patches live by what they
 change: `lambdas` (1, 8), `stepfunctions` (2, 3, 4, 10, 12), `s3` (5), `storage`
-(6, 7, 9); IAM lives in `local/iam/`; `clock` holds how fast emulated time runs.
+(6, 7, 9, 13); IAM lives in `local/iam/`; `clock` holds how fast emulated time runs.
 """
 
 from __future__ import annotations
@@ -106,6 +115,7 @@ from local.moto_patches.stepfunctions import (
 from local.moto_patches.storage import (
     SECRET_MAX_BYTES,
     atomic_dynamodb,
+    dynamodb_queries_at_scale,
     item_level_transactions,
     secret_size_limit,
 )
@@ -154,6 +164,7 @@ def apply(time_scale: float | None = None) -> None:
     secret_size_limit()
     sqs_event_sources()
     item_level_transactions()
+    dynamodb_queries_at_scale()
     tolerated_failures()
     validate_definitions_once()
     from local.iam import enforce

@@ -1,8 +1,10 @@
-"""Patches 6, 7 and 9: DynamoDB atomicity, batch limits and transactions; secret sizes."""
+"""Patches 6, 7, 9 and 13: DynamoDB atomicity, batch limits, transactions and query cost;
+secret sizes."""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -126,3 +128,104 @@ def item_level_transactions() -> None:
 
     transact_write_items._revops_patched = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------ 13. queries at scale
+
+# Actions that change no item: every other DynamoDB action makes the GSI lookups
+# be rebuilt before the next query.
+_DYNAMODB_READS = frozenset(
+    {
+        "GetItem",
+        "BatchGetItem",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "DescribeTable",
+        "ListTables",
+        "DescribeTimeToLive",
+        "DescribeContinuousBackups",
+        "ListTagsOfResource",
+        "DescribeEndpoints",
+    }
+)
+_DIRECT_JSON = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
+_dynamodb_writes = 0  # bumped by every other action, under _DYNAMODB_LOCK
+_gsi_lookups: dict[tuple[int, str, tuple[str, ...]], tuple[int, dict[Any, list[Any]]]] = {}
+
+
+def _candidates(table: Any, hash_key: Any, index_name: str | None, conditions: Any) -> Any:
+    """The items a query can return, or None when the query has no plain key to start from."""
+    if not index_name:
+        if hash_key is None:
+            return None
+        found = table.items.get(hash_key)
+        if found is None:
+            return []
+        return list(found.values()) if table.range_key_attr else [found]
+    if not conditions:
+        return None
+    names = tuple(sorted(name for name, _ in conditions))
+    wanted = tuple(value for _, value in sorted(conditions, key=lambda c: c[0]))
+    key = (id(table), index_name, names)
+    cached = _gsi_lookups.get(key)
+    if cached is None or cached[0] != _dynamodb_writes:
+        lookup: dict[Any, list[Any]] = {}
+        for hash_set in table.items.values():
+            for item in hash_set.values() if table.range_key_attr else [hash_set]:
+                values = tuple(item.attrs.get(name) for name in names)
+                if all(v is not None for v in values):
+                    lookup.setdefault(values, []).append(item)
+        cached = (_dynamodb_writes, lookup)
+        _gsi_lookups[key] = cached
+    return cached[1].get(wanted, [])
+
+
+def dynamodb_queries_at_scale() -> None:
+    """moto's answers at DynamoDB's cost: a query starts from the items under its key
+    (a lookup for the table's key; for a GSI, an index rebuilt only after a write),
+    where moto sorts and filters the whole table; read answers are written as JSON
+    directly, where moto's generic serializer spends about 1.5 ms per item."""
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.models.utilities import dynamo_json_dump
+    from moto.dynamodb.responses import DynamoHandler
+
+    original_query = Table.query
+    if getattr(original_query, "_revops_patched", False):
+        return
+    original_call = DynamoHandler.call_action
+    original_serialized = DynamoHandler.serialized
+    signature = inspect.signature(original_query)
+
+    def call_action(self: Any) -> Any:
+        global _dynamodb_writes
+        with _DYNAMODB_LOCK:
+            if self._get_action() not in _DYNAMODB_READS:
+                _dynamodb_writes += 1
+            return original_call(self)
+
+    def serialized(self: Any, action_result: Any) -> Any:
+        result = action_result.result
+        if self._get_action() not in _DIRECT_JSON or not isinstance(result, dict):
+            return original_serialized(self, action_result)
+        headers = dict(self.response_headers)
+        headers["Content-Type"] = "application/x-amz-json-1.0"
+        return 200, headers, dynamo_json_dump(result)
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        asked = signature.bind(self, *args, **kwargs).arguments
+        found = _candidates(
+            self, asked["hash_key"], asked.get("index_name"), asked.get("hash_key_conditions")
+        )
+        if found is None:
+            return original_query(self, *args, **kwargs)
+        self.all_items = lambda: found  # moto filters and sorts what it is given
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    query._revops_patched = True  # type: ignore[attr-defined]
+    Table.query = query  # type: ignore[method-assign]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    DynamoHandler.serialized = serialized  # type: ignore[method-assign]

@@ -6,7 +6,6 @@ Results come back as a `QueryResult`, printed as REST records (with
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -130,35 +129,29 @@ def eval_cond(cond: CCond, value: Callable[[CExpr], Any]) -> bool:
     return any(eval_cond(item, value) for item in cond.items)
 
 
-def _compare_nullable(a: Any, b: Any, descending: bool, nulls_last: bool) -> int:
-    if a is None and b is None:
-        return 0
-    if a is None:
-        return 1 if nulls_last else -1
-    if b is None:
-        return -1 if nulls_last else 1
-    if a == b:
-        return 0
-    result = -1 if a < b else 1
-    return -result if descending else result
-
-
 def sort_by(
     items: list[Any], keys: Sequence[OrderKey], key_values: Callable[[Any], list[Any]]
 ) -> list[Any]:
-    """Stable multi-key sort with SOQL's null placement."""
+    """Stable multi-key sort with SOQL's null placement: nulls first, or last with
+    NULLS LAST (the default when descending).
+
+    One stable pass per key, the last key first, each with a plain sort key: the
+    same order as comparing key by key, without a Python comparison per pair
+    (a million rows sort in seconds, not minutes).
+    """
     decorated = [(key_values(item), item) for item in items]
+    for index in reversed(range(len(keys))):
+        key = keys[index]
+        # Where nulls go after this pass's reversal: last, or first.
+        null_rank = 1 if key.nulls_last else -1
+        if key.descending:
+            null_rank = -null_rank
 
-    def compare(left: tuple[list[Any], Any], right: tuple[list[Any], Any]) -> int:
-        for index, key in enumerate(keys):
-            result = _compare_nullable(
-                left[0][index], right[0][index], key.descending, key.nulls_last
-            )
-            if result:
-                return result
-        return 0
+        def rank(entry: tuple[list[Any], Any], index: int = index, null: int = null_rank) -> Any:
+            value = entry[0][index]
+            return (null, 0) if value is None else (0, value)
 
-    decorated.sort(key=functools.cmp_to_key(compare))
+        decorated.sort(key=rank, reverse=key.descending)
     return [item for _, item in decorated]
 
 

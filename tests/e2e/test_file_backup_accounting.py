@@ -68,3 +68,27 @@ def test_s3_keys_with_hash_and_question_mark_are_backed_up(stack: LocalStack) ->
     assert [o["Key"] for o in listing] == ["uploads/_no_account/Unassigned/invoice #7?draft=1.pdf"]
     body = s3.get_object(Bucket=backup, Key=listing[0]["Key"])["Body"].read()
     assert body == b"invoice seven"
+
+
+def test_a_record_that_moved_account_keeps_its_backup_and_its_count_moves(org: Org) -> None:
+    from revops.store import counts
+
+    first = org.run("FileBackupStateMachine", {"mode": "full"}, "first")
+    assert first.succeeded, first.cause
+    record = org.ids[0]
+    before = org.store.file(record)
+    assert before is not None
+    newcomer = org.stack.org.insert("Account", {"Name": "Newcomer Ltd"})
+    org.stack.org.update("DocListEntry__c", record, {"Account__c": newcomer})
+
+    again = org.run("FileBackupStateMachine", {"mode": "incremental"}, "after-move")
+
+    assert again.succeeded, again.cause
+    after = org.store.file(record)
+    assert after is not None
+    assert after.your_s3_key == before.your_s3_key  # a record keeps its key for ever
+    assert after.account_id == newcomer
+    counted = counts.tally(org.store.account_counts())
+    assert counted[newcomer].backup_only == 1
+    assert counted[str(before.account_id)].backup_only == FILES // 3 - 1
+    assert counted == counts.recount(org.store.all_files())

@@ -695,3 +695,165 @@ def test_a_definition_is_validated_once_and_an_invalid_one_is_still_refused(aws:
             name="broken", definition='{"StartAt": "Nowhere"}', roleArn=_role()
         )
     assert '{"StartAt": "Nowhere"}' not in _VALID_DEFINITIONS
+
+
+# -------------------------------------------------------------- 13. dynamodb at scale
+
+
+def _tracking_table(ddb: Any, name: str) -> None:
+    from local.stack import create_table
+    from local.template import load_template, resources_of_type
+
+    table = resources_of_type(load_template(), "AWS::DynamoDB::Table")["TrackingTable"]
+    create_table(ddb, name, table["Properties"])
+
+
+def _query_all(ddb: Any, **kwargs: Any) -> list[str]:
+    keys: list[str] = []
+    for page in ddb.get_paginator("query").paginate(TableName="patch-scale", **kwargs):
+        keys += [f"{i['pk']['S']}/{i['sk']['S']}" for i in page["Items"]]
+    return keys
+
+
+def _scan_expected(ddb: Any, hash_attr: str, value: str, range_attr: str) -> list[str]:
+    items = [
+        i
+        for page in ddb.get_paginator("scan").paginate(TableName="patch-scale")
+        for i in page["Items"]
+        if i.get(hash_attr, {}).get("S") == value and range_attr in i
+    ]
+    items.sort(key=lambda i: (i[range_attr]["S"], i["pk"]["S"], i["sk"]["S"]))
+    return [f"{i['pk']['S']}/{i['sk']['S']}" for i in items]
+
+
+def test_queries_answer_from_the_asked_key_as_a_full_scan_would(aws: None) -> None:
+    ddb = boto3.client("dynamodb")
+    _tracking_table(ddb, "patch-scale")
+    for n in range(60):
+        ddb.put_item(
+            TableName="patch-scale",
+            Item={
+                "pk": {"S": f"P#{n % 7}"},
+                "sk": {"S": f"S#{n:03d}"},
+                "gsi1pk": {"S": f"G#{n % 3}"},
+                "gsi1sk": {"S": f"{(n * 37) % 60:03d}"},
+            },
+        )
+
+    def gsi(value: str, **kwargs: Any) -> list[str]:
+        return _query_all(
+            ddb,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :v",
+            ExpressionAttributeValues={":v": {"S": value}},
+            PaginationConfig={"PageSize": 4},
+            **kwargs,
+        )
+
+    table = _query_all(
+        ddb,
+        KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+        ExpressionAttributeValues={":p": {"S": "P#3"}, ":s": {"S": "S#0"}},
+        ScanIndexForward=False,
+    )
+    assert table == [f"P#3/S#{n:03d}" for n in reversed(range(60)) if n % 7 == 3 and n < 100]
+    assert gsi("G#1") == _scan_expected(ddb, "gsi1pk", "G#1", "gsi1sk")
+    assert gsi("G#9") == []
+
+    # Writes are seen by the next query: an item moves index key, another goes.
+    ddb.update_item(
+        TableName="patch-scale",
+        Key={"pk": {"S": "P#1"}, "sk": {"S": "S#001"}},
+        UpdateExpression="SET gsi1pk = :g",
+        ExpressionAttributeValues={":g": {"S": "G#2"}},
+    )
+    ddb.delete_item(TableName="patch-scale", Key={"pk": {"S": "P#2"}, "sk": {"S": "S#002"}})
+    assert gsi("G#2") == _scan_expected(ddb, "gsi1pk", "G#2", "gsi1sk")
+    assert gsi("G#1", ScanIndexForward=False) == list(
+        reversed(_scan_expected(ddb, "gsi1pk", "G#1", "gsi1sk"))
+    )
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(aws: None) -> None:
+    ddb = boto3.client("dynamodb")
+    _tracking_table(ddb, "patch-scale")
+
+    def key(n: int) -> dict[str, Any]:
+        return {"pk": {"S": f"K#{n}"}, "sk": {"S": "X"}}
+
+    for n in (1, 2):
+        ddb.put_item(TableName="patch-scale", Item=key(n) | {"v": {"N": str(n)}})
+    before = ddb.scan(TableName="patch-scale")["Items"]
+
+    with pytest.raises(ClientError) as cancelled:
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "patch-scale", "Item": key(3) | {"v": {"N": "3"}}}},
+                {
+                    "Update": {
+                        "TableName": "patch-scale",
+                        "Key": key(1),
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"N": "10"}},
+                    }
+                },
+                {"Delete": {"TableName": "patch-scale", "Key": key(2)}},
+                {
+                    "ConditionCheck": {
+                        "TableName": "patch-scale",
+                        "Key": key(4),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+    reasons = [r["Code"] for r in cancelled.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "None", "ConditionalCheckFailed"]
+    assert ddb.scan(TableName="patch-scale")["Items"] == before
+
+    ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "patch-scale", "Item": key(3) | {"v": {"N": "3"}}}},
+            {"Delete": {"TableName": "patch-scale", "Key": key(2)}},
+        ]
+    )
+    assert {i["pk"]["S"] for i in ddb.scan(TableName="patch-scale")["Items"]} == {"K#1", "K#3"}
+
+
+def test_read_answers_carry_every_attribute_type_as_written(aws: None) -> None:
+    ddb = boto3.client("dynamodb")
+    _tracking_table(ddb, "patch-scale")
+    item = {
+        "pk": {"S": "K#1"},
+        "sk": {"S": "X"},
+        "gsi1pk": {"S": "G"},
+        "gsi1sk": {"S": "1"},
+        "text": {"S": 'Café 🚀 " <>'},
+        "number": {"N": "12345.678"},
+        "binary": {"B": b"\x00\xff"},
+        "flag": {"BOOL": True},
+        "nothing": {"NULL": True},
+        "map": {"M": {"a": {"N": "1"}, "b": {"L": [{"S": "x"}, {"N": "2"}]}}},
+        "strings": {"SS": ["a", "b"]},
+    }
+    ddb.put_item(TableName="patch-scale", Item=item)
+    key = {"pk": item["pk"], "sk": item["sk"]}
+
+    read = [
+        ddb.get_item(TableName="patch-scale", Key=key)["Item"],
+        ddb.batch_get_item(RequestItems={"patch-scale": {"Keys": [key]}})["Responses"][
+            "patch-scale"
+        ][0],
+        ddb.query(
+            TableName="patch-scale",
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :g",
+            ExpressionAttributeValues={":g": {"S": "G"}},
+        )["Items"][0],
+        ddb.scan(TableName="patch-scale")["Items"][0],
+    ]
+
+    for answer in read:
+        answer["strings"]["SS"].sort()
+        assert answer == item

@@ -36,9 +36,8 @@ from revops.migration.models import (
 from revops.migration.transfer import CopyOutcome, CopyRequest, FileCopier, TransferError
 from revops.migration.urls import InvalidSourceUrlError, S3Source, Source, parse_source_url
 from revops.observability import logger
+from revops.store.counts import UNKNOWN
 from revops.store.migration import ErrorItem, FileItem, MigrationStore, now_iso
-
-WRITE_BATCH = 25  # items per BatchWriteItem, DynamoDB's maximum
 
 
 @dataclass(frozen=True)
@@ -119,8 +118,14 @@ def copy_one(
 
 
 def _file_item(
-    store: MigrationStore, result: FileResult, run_id: str, url_for: Callable[[str], str]
+    store: MigrationStore,
+    result: FileResult,
+    run_id: str,
+    url_for: Callable[[str], str],
+    counted: str | None = None,
 ) -> FileItem:
+    """The file item a copy result leaves; `counted`: what the table holds for it
+    (default: what the plan saw)."""
     row, outcome = result.row, result.outcome
     stamp = now_iso()
     fields: dict[str, Any] = {
@@ -150,7 +155,9 @@ def _file_item(
         }
     else:
         fields |= {"status": "failed", "last_error_type": result.error_type}
-    return store.new_file_item(row.id, **fields)
+    return store.new_file_item(
+        row.id, counted=row.counted if counted is None else counted, **fields
+    )
 
 
 def copy_chunk(
@@ -178,10 +185,8 @@ def copy_chunk(
 
     with ThreadPoolExecutor(max_workers=max(1, min(threads, len(work) or 1))) as pool:
         results.extend(pool.map(copy, work))
-        counts, error_types, items, errors = _tally(request, results, store, url_for)
-        # The tracking batches go out side by side: one round trip, not ten.
-        batches = [items[i : i + WRITE_BATCH] for i in range(0, len(items), WRITE_BATCH)]
-        list(pool.map(store.save_files, batches))
+    counts, error_types, items, errors = _tally(request, results, store, url_for)
+    store.save_files(items)  # with the accounts' counts, a few transactions one after another
     store.save_errors(errors)
     counts_dict = counts.model_dump() | {f"error:{k}": v for k, v in error_types.items()}
     store.save_chunk(request.run_id, request.chunk.index, counts_dict)
@@ -228,7 +233,8 @@ def _tally(
         )
         old = previous.get(result.row.id)
         if old is None or old.status != "backed_up":
-            items.append(_file_item(store, result, request.run_id, url_for))
+            seen = None if old is None else old.counted if old.counted is not None else UNKNOWN
+            items.append(_file_item(store, result, request.run_id, url_for, seen))
         else:  # keep the good backup we already have; just note the failed refresh
             old.last_error_type = result.error_type
             old.last_run_id = request.run_id

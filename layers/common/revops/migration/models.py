@@ -139,6 +139,10 @@ class ChunkRow(ApiModel):
     last_modified: str | None = Field(None, alias="lastModified")
     system_modstamp: str | None = Field(None, alias="systemModstamp")
     reason: Literal["new", "changed", "retry", "refresh"]
+    # What the tracking table held for the record when planned (its file item's
+    # `counted`): "" for no item, "?" when unknown. The worker's write is
+    # conditional on it, so a stale value costs a read, never a wrong count.
+    counted: str = "?"
 
 
 class ChunkRef(ApiModel):

@@ -1,11 +1,20 @@
 """Phase 1 planning: which `DocListEntry__c` files to copy, where to, in chunk files.
 
-Records stream from Salesforce ordered by account, so one account's records
+Records stream from Salesforce ordered by account, so a few accounts' records
 are in memory at a time, never the whole org. For each account the plan reads
-what the tracking table already knows (one GSI query), assigns destination
-keys (see `naming`), decides each record's fate, and appends the records to
-copy to chunk files of `chunk_size` rows. A manifest of the chunks drives the
-Distributed Map; a CSV of the whole plan is written for people.
+what the tracking table already knows (one GSI query, projected to what the
+decision needs, plus one batch-get for records tracked under another account),
+assigns destination keys (see `naming`), decides each record's fate, and
+appends the records to copy to chunk files of `chunk_size` rows. A manifest of
+the chunks drives the Distributed Map; a CSV of the whole plan is written for
+people.
+
+At a million records over tens of thousands of accounts the plan is bound by
+those round trips, so `_with_tracking` reads ahead: `LOOKUP_THREADS` threads
+fetch the tracking of the next accounts while the current ones are decided (at
+most `LOOKAHEAD_RECORDS` records wait), and chunk files are written in the
+background. A first run, when nothing is tracked at all, reads nothing per
+account.
 
 Incremental mode selects a record when it is
 - **new**: never tracked;
@@ -27,7 +36,9 @@ from __future__ import annotations
 
 import csv
 import itertools
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -44,9 +55,13 @@ from revops.migration.models import (
     DocMapping,
     PlanCounts,
 )
-from revops.store.migration import ErrorItem, FileItem, MigrationStore, now_iso
+from revops.store.counts import ABSENT, UNKNOWN
+from revops.store.migration import PLAN_ATTRIBUTES, ErrorItem, FileItem, MigrationStore, now_iso
 
 SAMPLE_SIZE = 20
+LOOKUP_THREADS = 16  # tracking lookups in flight
+LOOKAHEAD_RECORDS = 20_000  # records read ahead of the decisions while their tracking comes
+CHUNK_WRITES = 8  # chunk files being written at once
 PLAN_COLUMNS = ["id", "reason", "accountId", "fileName", "size", "url", "destKey"]
 
 
@@ -185,13 +200,26 @@ def assign_keys(
     return keys
 
 
+def seen_counted(tracked: FileItem | None) -> str:
+    """What the table holds for a record, as `MigrationStore.save_files` expects it."""
+    if tracked is None:
+        return ABSENT
+    return tracked.counted if tracked.counted is not None else UNKNOWN
+
+
 def excluded_item(
-    store: MigrationStore, candidate: Candidate, policy: str, why: str, run_id: str
+    store: MigrationStore,
+    candidate: Candidate,
+    policy: str,
+    why: str,
+    run_id: str,
+    tracked: FileItem | None = None,
 ) -> FileItem:
     """The tracking item of a record the backup policy leaves out."""
     stamp = now_iso()
     return store.new_file_item(
         candidate.record_id,
+        counted=seen_counted(tracked),
         account_id=candidate.account_id,
         account_name=candidate.account_name,
         original_url=candidate.url,
@@ -212,11 +240,16 @@ def excluded_item(
 
 @dataclass
 class ChunkWriter:
+    """Chunk files of `size` rows. With a `pool`, files are written in the background
+    (at most `CHUNK_WRITES` at once); `close()` waits for them all."""
+
     documents: DocumentStore
     prefix: str
     size: int
+    pool: ThreadPoolExecutor | None = None
     refs: list[ChunkRef] = field(default_factory=list)
     _rows: list[dict[str, Any]] = field(default_factory=list)
+    _writing: deque[Future[str]] = field(default_factory=deque)
 
     def add(self, row: ChunkRow) -> None:
         self._rows.append(row.model_dump(by_alias=True))
@@ -227,9 +260,20 @@ class ChunkWriter:
         if not self._rows:
             return
         index = len(self.refs)
-        key = self.documents.put_json(f"{self.prefix}/chunks/chunk-{index:05d}.json", self._rows)
-        self.refs.append(ChunkRef(index=index, key=key, files=len(self._rows)))
-        self._rows = []
+        key = f"{self.prefix}/chunks/chunk-{index:05d}.json"
+        rows, self._rows = self._rows, []
+        self.refs.append(ChunkRef(index=index, key=key, files=len(rows)))
+        if self.pool is None:
+            self.documents.put_json(key, rows)
+            return
+        self._writing.append(self.pool.submit(self.documents.put_json, key, rows))
+        while len(self._writing) > CHUNK_WRITES:
+            self._writing.popleft().result()
+
+    def close(self) -> None:
+        self.flush()
+        while self._writing:
+            self._writing.popleft().result()
 
 
 def _by_account(
@@ -238,6 +282,50 @@ def _by_account(
     candidates = (Candidate.from_record(r, mapping) for r in records)
     for _, group in itertools.groupby(candidates, key=lambda c: c.account_id):
         yield list(group)
+
+
+Tracked = dict[str, FileItem]
+
+
+def _tracking_of(store: MigrationStore, group: list[Candidate]) -> Tracked:
+    """What the table holds for one account's records: its GSI partition, plus any
+    record tracked under another account (it moved since its backup)."""
+    tracked = {
+        item.doclist_entry_id: item
+        for item in store.files_in_account(group[0].account_id, PLAN_ATTRIBUTES)
+    }
+    unknown = [c.record_id for c in group if c.record_id not in tracked]
+    tracked.update((item.doclist_entry_id, item) for item in store.files(unknown, PLAN_ATTRIBUTES))
+    return tracked
+
+
+def _with_tracking(
+    groups: Iterator[list[Candidate]],
+    store: MigrationStore,
+    *,
+    anything_tracked: bool,
+    threads: int = LOOKUP_THREADS,
+    ahead: int = LOOKAHEAD_RECORDS,
+) -> Iterator[tuple[list[Candidate], Tracked]]:
+    """Each account's records with their tracking, in the records' order, fetched
+    by `threads` threads up to `ahead` records in advance."""
+    if not anything_tracked:  # a first run: nothing to look up
+        for group in groups:
+            yield group, {}
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        waiting: deque[tuple[list[Candidate], Future[Tracked]]] = deque()
+        queued = 0
+        for group in groups:
+            waiting.append((group, pool.submit(_tracking_of, store, group)))
+            queued += len(group)
+            while queued > ahead or len(waiting) > 4 * threads:
+                ready, lookup = waiting.popleft()
+                queued -= len(ready)
+                yield ready, lookup.result()
+        while waiting:
+            ready, lookup = waiting.popleft()
+            yield ready, lookup.result()
 
 
 def plan_backup(
@@ -266,7 +354,8 @@ def plan_backup(
     )
 
     prefix = f"backup/{config.run_id}"
-    writer = ChunkWriter(documents, prefix, config.chunk_size)
+    chunk_pool = ThreadPoolExecutor(max_workers=CHUNK_WRITES)
+    writer = ChunkWriter(documents, prefix, config.chunk_size, pool=chunk_pool)
     counts = PlanCounts()
     sample: list[ChunkRow] = []
     errors: list[ErrorItem] = []
@@ -303,18 +392,15 @@ def plan_backup(
         record_error(candidate.record_id, policy, why, candidate.url)
         if config.dry_run or (known is not None and known.status == "backed_up"):
             return
-        excluded.append(excluded_item(store, candidate, policy, why, config.run_id))
+        excluded.append(excluded_item(store, candidate, policy, why, config.run_id, known))
         if len(excluded) >= 500:
             store.save_files(excluded)
             excluded.clear()
 
-    for group in _by_account(records, mapping):
-        tracked = {
-            item.doclist_entry_id: item for item in store.files_in_account(group[0].account_id)
-        }
-        # A record may have moved accounts since its backup: look the rest up by id.
-        unknown = [c.record_id for c in group if c.record_id not in tracked]
-        tracked.update((item.doclist_entry_id, item) for item in store.files(unknown))
+    groups = _with_tracking(
+        _by_account(records, mapping), store, anything_tracked=store.tracks_any_file()
+    )
+    for group, tracked in groups:
         keys = assign_keys(group, tracked, fits)
         for candidate in group:
             counts.scanned += 1
@@ -354,6 +440,7 @@ def plan_backup(
                 last_modified=iso(candidate.last_modified),
                 system_modstamp=iso(candidate.system_modstamp),
                 reason=reason,
+                counted=seen_counted(tracked.get(candidate.record_id)),
             )
             counts.selected += 1
             if reason in ("new", "changed", "retry"):
@@ -365,7 +452,8 @@ def plan_backup(
                 [row.id, row.reason, row.account_id, row.file_name, row.size, row.url, row.dest_key]
             )
             writer.add(row)
-    writer.flush()
+    with chunk_pool:
+        writer.close()
     plan_file.close()
     if errors:
         store.save_errors(errors)

@@ -29,6 +29,7 @@ lock: it costs nothing in AWS, where a process serves one invocation at a time.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -45,6 +46,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from revops.store.base import Gsi1, bind
+from revops.store.writes import batch_write, retrying
 
 _SHARED_ROWS = threading.RLock()
 
@@ -217,7 +219,7 @@ class AgentMetricsStore:
             gsi1pk="CLIENTS",
             gsi1sk=client_id,
         )
-        item.save()
+        retrying(item.save, "the client item")
         return item
 
     def clients(self) -> Iterator[ClientItem]:
@@ -234,23 +236,22 @@ class AgentMetricsStore:
     def put_calls(self, rows: Iterable[dict[str, Any]], import_id: str | None) -> int:
         """Write call rows keyed by conversation id (idempotent: a rewrite replaces)."""
         stamp = now_iso()
-        count = 0
         unique = {row["conversation_id"]: row for row in rows}  # a batch may not repeat a key
-        with CallItem.batch_write() as batch:
-            for row in unique.values():
-                batch.save(
-                    CallItem(
-                        f"CALL#{row['conversation_id']}",
-                        "CALL",
-                        gsi1pk=calls_gsi(row["client_id"], row["period"]),
-                        gsi1sk=f"{row['agent_id']}#{row['start_time']}#{row['conversation_id']}",
-                        imported_at=stamp,
-                        import_id=import_id,
-                        **row,
-                    )
+        return batch_write(
+            CallItem,
+            (
+                CallItem(
+                    f"CALL#{row['conversation_id']}",
+                    "CALL",
+                    gsi1pk=calls_gsi(row["client_id"], row["period"]),
+                    gsi1sk=f"{row['agent_id']}#{row['start_time']}#{row['conversation_id']}",
+                    imported_at=stamp,
+                    import_id=import_id,
+                    **row,
                 )
-                count += 1
-        return count
+                for row in unique.values()
+            ),
+        )
 
     def calls_in_period(self, client_id: str, period: str) -> Iterator[CallItem]:
         return CallItem.by_parent.query(calls_gsi(client_id, period))
@@ -343,7 +344,11 @@ class AgentMetricsStore:
             item = MetricItem(*key)
             with _SHARED_ROWS:
                 try:
-                    item.update(actions=actions, condition=condition)  # refreshes `item`
+                    # refreshes `item`; throttling is ridden out, a lost race is read again
+                    retrying(
+                        functools.partial(item.update, actions=actions, condition=condition),
+                        "a metrics row",
+                    )
                 except UpdateError as exc:
                     if not _conditional_failure(exc):
                         raise
@@ -371,7 +376,10 @@ class AgentMetricsStore:
             else MetricItem.success_rate.remove()
         )
         try:
-            item.update(actions=actions, condition=MetricItem.version == item.version)
+            retrying(
+                lambda: item.update(actions=actions, condition=MetricItem.version == item.version),
+                "a metrics row",
+            )
         except UpdateError as exc:
             if not _conditional_failure(exc):
                 raise
@@ -389,11 +397,12 @@ class AgentMetricsStore:
             },
         )
         try:
-            current.save(
-                condition=MetricItem.version.does_not_exist()
+            newer = (
+                MetricItem.version.does_not_exist()
                 | (MetricItem.version < (item.version or 0))
                 | (MetricItem.period != item.period)
             )
+            retrying(lambda: current.save(condition=newer), "the current metrics row")
         except PutError as exc:
             if not _conditional_failure(exc):
                 raise
@@ -408,14 +417,13 @@ class AgentMetricsStore:
 
     def mark_period(self, client_id: str, period: str, part: str) -> None:
         item = PeriodItem(client_pk(client_id), f"PERIOD#{period}")
+        actions = [
+            PeriodItem.client_id.set(client_id),
+            PeriodItem.period.set(period),
+            getattr(PeriodItem, f"{part}_imported_at").set(now_iso()),
+        ]
         with _SHARED_ROWS:
-            item.update(
-                actions=[
-                    PeriodItem.client_id.set(client_id),
-                    PeriodItem.period.set(period),
-                    getattr(PeriodItem, f"{part}_imported_at").set(now_iso()),
-                ]
-            )
+            retrying(lambda: item.update(actions=actions), "an imported month")
 
     # ------------------------------------------------------------------ imports
 
@@ -441,19 +449,21 @@ class AgentMetricsStore:
             gsi1pk=f"IMPORTS#{client_id}",
             gsi1sk=f"{started}#{import_id}",
         )
-        run.save()
-        with ImportMonthItem.batch_write() as batch:
-            for period, skip in months:
-                batch.save(
-                    ImportMonthItem(
-                        import_pk(import_id),
-                        f"MONTH#{period}",
-                        import_id=import_id,
-                        period=period,
-                        status="skipped" if skip else "pending",
-                        finished_at=started if skip else None,
-                    )
+        retrying(run.save, "the import item")
+        batch_write(
+            ImportMonthItem,
+            (
+                ImportMonthItem(
+                    import_pk(import_id),
+                    f"MONTH#{period}",
+                    import_id=import_id,
+                    period=period,
+                    status="skipped" if skip else "pending",
+                    finished_at=started if skip else None,
                 )
+                for period, skip in months
+            ),
+        )
         return run
 
     def import_run(self, import_id: str) -> ImportItem | None:
@@ -472,17 +482,19 @@ class AgentMetricsStore:
     ) -> None:
         item = ImportMonthItem(import_pk(import_id), f"MONTH#{period}")
         with _SHARED_ROWS:
-            item.update(actions=[getattr(ImportMonthItem, part).set(result)])
+            retrying(
+                lambda: item.update(actions=[getattr(ImportMonthItem, part).set(result)]),
+                "an import month",
+            )
 
     def finish_import(self, import_id: str, status: str, summary: dict[str, Any]) -> None:
         item = ImportItem(import_pk(import_id), "IMPORT")
-        item.update(
-            actions=[
-                ImportItem.status.set(status),
-                ImportItem.summary.set(summary),
-                ImportItem.finished_at.set(now_iso()),
-            ]
-        )
+        actions: list[Action] = [
+            ImportItem.status.set(status),
+            ImportItem.summary.set(summary),
+            ImportItem.finished_at.set(now_iso()),
+        ]
+        retrying(lambda: item.update(actions=actions), "the import item")
 
     def imports_of(self, client_id: str, limit: int = 1) -> list[ImportItem]:
         return list(
@@ -498,7 +510,8 @@ class AgentMetricsStore:
         now = time.time()
         item = LockItem(f"LOCK#{name}", "LOCK", owner=owner, expires_at=now + lease_seconds)
         try:
-            item.save(condition=LockItem.pk.does_not_exist() | (LockItem.expires_at < now))
+            free = LockItem.pk.does_not_exist() | (LockItem.expires_at < now)
+            retrying(lambda: item.save(condition=free), "a lock")
         except PutError as exc:
             if _conditional_failure(exc):
                 return False
@@ -508,7 +521,7 @@ class AgentMetricsStore:
     def release_lock(self, name: str, owner: str) -> None:
         item = LockItem(f"LOCK#{name}", "LOCK", owner=owner, expires_at=0)
         try:
-            item.delete(condition=LockItem.owner == owner)
+            retrying(lambda: item.delete(condition=LockItem.owner == owner), "a lock")
         except DeleteError as exc:
             if not _conditional_failure(exc):
                 raise

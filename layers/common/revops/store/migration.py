@@ -6,15 +6,20 @@
 | migration_runs    | `RunItem`, one per run       | `RUN#<runId>` / `RUN`; gsi1 `RUNS` by start time |
 | migration_errors  | `ErrorItem`, one per failure | `RUN#<runId>` / `ERROR#<recordId>`; gsi1 `ERRORS` by time; gsi2 `ERRTYPE#<type>` |
 | (new)             | `ChunkItem`, one per chunk   | `RUN#<runId>` / `CHUNK#<index>`                  |
+| (new)             | `CountItem`, one per account | `COUNTS#<shard>` / `ACCOUNT#<id>` (see `counts`) |
 
 Runs and errors expire through DynamoDB TTL (`expires_at`), which replaces the
 seed's `--cleanup-days`. File items never expire: they are what rollback needs.
+
+Every write rides out DynamoDB throttling (`writes`): batches resend only their
+unprocessed items and every refused write is retried after a capped, jittered
+pause. File items are written with their account's counts (`counts`), exactly once.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +31,34 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import DoesNotExist
 
+from revops.store import writes
 from revops.store.base import Gsi1, Gsi2, TrackingModel, bind
+from revops.store.counts import (
+    UNKNOWN,
+    CountItem,
+    any_counts,
+    read_account,
+    read_counts,
+    save_counted,
+)
 
 DEFAULT_RETENTION_DAYS = 90
+
+
+# What the backup plan reads of a tracked file: enough to decide, keep its key
+# and write it again conditionally (`counted`).
+PLAN_ATTRIBUTES = (
+    "pk",
+    "sk",
+    "doclist_entry_id",
+    "status",
+    "original_url",
+    "your_s3_key",
+    "your_s3_url",
+    "last_modified_sf",
+    "system_modstamp_sf",
+    "counted",
+)
 
 
 def now_iso() -> str:
@@ -61,6 +91,7 @@ class FileItem(TrackingModel):
     last_run_id = UnicodeAttribute(null=True)
     created_date = UnicodeAttribute(null=True)
     updated_date = UnicodeAttribute(null=True)
+    counted = UnicodeAttribute(null=True)  # what it adds to its account's counts (`counts`)
 
     by_parent = Gsi1()
     by_state = Gsi2()
@@ -151,15 +182,40 @@ class MigrationStore:
         except DoesNotExist:
             return None
 
-    def files(self, record_ids: Iterable[str]) -> Iterator[FileItem]:
-        """Batch-get tracked files (100 keys per call); unknown ids are simply absent."""
+    def files(
+        self, record_ids: Iterable[str], attributes: Sequence[str] | None = None
+    ) -> Iterator[FileItem]:
+        """Batch-get tracked files (100 keys per call); unknown ids are simply absent.
+
+        With `attributes`, only those are read: the others carry the model's
+        defaults, so such an item is for reading, never for saving.
+        """
         keys = [(file_pk(record_id), "FILE") for record_id in record_ids]
         if not keys:
             return iter(())
-        return FileItem.batch_get(keys)
+        projected = list(attributes) if attributes is not None else None  # PynamoDB wants a list
+        return FileItem.batch_get(keys, attributes_to_get=projected)
 
-    def files_in_account(self, account_id: str | None) -> Iterator[FileItem]:
-        return FileItem.by_parent.query(account_gsi(account_id))
+    def files_in_account(
+        self, account_id: str | None, attributes: Sequence[str] | None = None
+    ) -> Iterator[FileItem]:
+        projected = list(attributes) if attributes is not None else None
+        return FileItem.by_parent.query(account_gsi(account_id), attributes_to_get=projected)
+
+    def tracks_any_file(self) -> bool:
+        """Whether any file is tracked at all.
+
+        Counters exist only once a file was written, and file items are never
+        deleted: one item asked of each counter shard answers. A table written
+        before the counters existed has none, so then one item is asked of each
+        gsi2 state as well.
+        """
+        if any_counts():
+            return True
+        return any(
+            next(iter(FileItem.by_state.query(state, limit=1, attributes_to_get=["pk"])), None)
+            for state in ("PHASE#1", "PHASE#2", "FAILED", "EXCLUDED")
+        )
 
     def files_in_phase(self, phase: int) -> Iterator[FileItem]:
         return FileItem.by_state.query(f"PHASE#{phase}")
@@ -167,8 +223,15 @@ class MigrationStore:
     def all_files(self) -> Iterator[FileItem]:
         return FileItem.scan(FileItem.pk.startswith("FILE#"))
 
-    def new_file_item(self, record_id: str, **fields: Any) -> FileItem:
-        item = FileItem(file_pk(record_id), "FILE", doclist_entry_id=record_id, **fields)
+    def new_file_item(
+        self, record_id: str, *, counted: str | None = UNKNOWN, **fields: Any
+    ) -> FileItem:
+        """A file item to write. `counted`: what the table holds for it now, when the
+        caller knows (`counts.ABSENT` for nothing, or the stored `counted`); `UNKNOWN`
+        makes `save_files` read it first."""
+        item = FileItem(
+            file_pk(record_id), "FILE", doclist_entry_id=record_id, counted=counted, **fields
+        )
         self.index_file(item)
         return item
 
@@ -180,13 +243,23 @@ class MigrationStore:
         item.gsi2sk = item.doclist_entry_id
 
     def save_files(self, items: Iterable[FileItem]) -> int:
-        count = 0
-        with FileItem.batch_write() as batch:
-            for item in items:
-                self.index_file(item)
-                batch.save(item)
-                count += 1
-        return count
+        """Write file items and move their accounts' counts, exactly once (`counts`).
+
+        The items' transactions go out one after another; callers need not batch.
+        """
+        pending = list(items)
+        for item in pending:
+            self.index_file(item)
+        return save_counted(pending) if pending else 0
+
+    # ------------------------------------------------------------------ counts
+
+    def account_counts(self) -> Iterator[CountItem]:
+        """Every account's counts (16 queries, however many files)."""
+        return read_counts()
+
+    def counts_of(self, account_id: str | None) -> CountItem | None:
+        return read_account(account_id)
 
     # ------------------------------------------------------------------ runs
 
@@ -207,7 +280,7 @@ class MigrationStore:
             gsi1sk=f"{started}#{run_id}",
             expires_at=self._expiry(),
         )
-        run.save()
+        writes.retrying(run.save, "the run item")
         return run
 
     def run(self, run_id: str) -> RunItem | None:
@@ -217,21 +290,23 @@ class MigrationStore:
             return None
 
     def save_run(self, run: RunItem) -> None:
-        run.save()
+        writes.retrying(run.save, "the run item")
 
     def record_plan(self, run_id: str, plan: dict[str, Any]) -> None:
-        RunItem(run_pk(run_id), "RUN").update(actions=[RunItem.plan.set(plan)])
+        item = RunItem(run_pk(run_id), "RUN")
+        writes.retrying(lambda: item.update(actions=[RunItem.plan.set(plan)]), "the run's plan")
 
     def record_validation(self, run_id: str, report: dict[str, Any]) -> None:
-        RunItem(run_pk(run_id), "RUN").update(actions=[RunItem.validation.set(report)])
+        item = RunItem(run_pk(run_id), "RUN")
+        writes.retrying(
+            lambda: item.update(actions=[RunItem.validation.set(report)]), "the run's validation"
+        )
 
     def count_backed_up(self, account_id: str | None = None) -> int:
-        """Tracked files with a backup (phase 1 or 2), optionally in one account."""
-        if account_id:
-            return sum(
-                1 for item in self.files_in_account(account_id) if item.status == "backed_up"
-            )
-        return sum(FileItem.by_state.count(f"PHASE#{phase}") for phase in (1, 2))
+        """Tracked files with a backup (phase 1 or 2), optionally in one account: from
+        the counts, not the files."""
+        found = [self.counts_of(account_id)] if account_id else self.account_counts()
+        return sum(int(c.backup_only or 0) + int(c.migrated or 0) for c in found if c)
 
     def runs(self, limit: int = 20) -> list[RunItem]:
         return list(RunItem.by_parent.query("RUNS", scan_index_forward=False, limit=limit))
@@ -264,12 +339,8 @@ class MigrationStore:
         )
 
     def save_errors(self, errors: Iterable[ErrorItem]) -> int:
-        count = 0
-        with ErrorItem.batch_write() as batch:
-            for error in errors:
-                batch.save(error)
-                count += 1
-        return count
+        unique = {(error.pk, error.sk): error for error in errors}  # a batch may not repeat a key
+        return writes.batch_write(ErrorItem, unique.values())
 
     def errors_for_run(self, run_id: str) -> Iterator[ErrorItem]:
         return ErrorItem.query(run_pk(run_id), ErrorItem.sk.startswith("ERROR#"))
@@ -280,7 +351,7 @@ class MigrationStore:
     # ------------------------------------------------------------------ chunks
 
     def save_chunk(self, run_id: str, index: int, counts: dict[str, int]) -> None:
-        ChunkItem(
+        chunk = ChunkItem(
             run_pk(run_id),
             f"CHUNK#{index}",
             run_id=run_id,
@@ -288,7 +359,8 @@ class MigrationStore:
             status="ok",
             counts=counts,
             expires_at=self._expiry(),
-        ).save()
+        )
+        writes.retrying(chunk.save, "the chunk item")
 
     def chunks(self, run_id: str) -> list[ChunkItem]:
         return list(ChunkItem.query(run_pk(run_id), ChunkItem.sk.startswith("CHUNK#")))
@@ -299,39 +371,10 @@ class MigrationStore:
     # projected (`status` reads "backed_up", `migration_phase` reads 1), so callers
     # use only the attributes each method names.
 
-    def count_files_in_state(self, state: str) -> int:
-        """Files under one gsi2 key (`PHASE#1`, `PHASE#2`, `FAILED`): a Select=COUNT query."""
-        return FileItem.by_state.count(state)
-
-    def file_sizes_in_state(self, state: str) -> Iterator[FileItem]:
-        """Files under one gsi2 key, projected to `file_size_bytes`."""
-        return FileItem.by_state.query(state, attributes_to_get=["file_size_bytes"])
-
     def failed_file_facts(self) -> Iterator[FileItem]:
         """Files that have no backup (gsi2 `FAILED`), projected to id and last error type."""
         return FileItem.by_state.query(
             "FAILED", attributes_to_get=["doclist_entry_id", "last_error_type"]
-        )
-
-    def file_facts(self, segment: int = 0, total_segments: int = 1) -> Iterator[FileItem]:
-        """One segment of a parallel scan over every file item, projected to account,
-        name, size, phase and status.
-
-        A scan reads the whole table (files, runs, errors, chunks) and is billed for
-        it; the projection only keeps the response small. Use it where nothing
-        narrower answers, i.e. per-account totals.
-        """
-        return FileItem.scan(
-            FileItem.pk.startswith("FILE#"),
-            segment=segment if total_segments > 1 else None,
-            total_segments=total_segments if total_segments > 1 else None,
-            attributes_to_get=[
-                "account_id",
-                "account_name",
-                "file_size_bytes",
-                "migration_phase",
-                "status",
-            ],
         )
 
     def all_runs(self) -> Iterator[RunItem]:

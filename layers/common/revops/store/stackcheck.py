@@ -13,6 +13,7 @@ from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 
 from revops.stackcheck.models import ChunkReport
 from revops.store.base import TrackingModel, bind
+from revops.store.writes import retrying
 
 RETENTION_SECONDS = 30 * 24 * 3600
 
@@ -33,13 +34,14 @@ class CheckResults:
         bind(TrackingModel, table_name, region)
 
     def record(self, report: ChunkReport) -> None:
-        CheckChunkItem(
+        item = CheckChunkItem(
             _pk(report.run_id),
             f"CHUNK#{report.index}",
             status="ok",
             report=report.model_dump(),
             expires_at=int(time.time()) + RETENTION_SECONDS,
-        ).save()
+        )
+        retrying(item.save, "the check's chunk item")
 
     def for_run(self, run_id: str) -> list[CheckChunkItem]:
         return list(CheckChunkItem.query(_pk(run_id)))

@@ -20,6 +20,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from revops.store.base import bind
+from revops.store.writes import batch_write, retrying
 
 
 class VelocityWeekItem(Model):
@@ -48,15 +49,13 @@ class VelocityHistoryStore:
 
     def put(self, report: str, week_key: str, document: dict[str, Any]) -> None:
         """Write (or overwrite) one week. `document` holds the item's other attributes."""
-        VelocityWeekItem(report, week_key, **document).save()
+        retrying(VelocityWeekItem(report, week_key, **document).save, "a velocity week")
 
     def put_many(self, report: str, documents: Iterable[tuple[str, dict[str, Any]]]) -> int:
-        count = 0
-        with VelocityWeekItem.batch_write() as batch:
-            for week_key, document in documents:
-                batch.save(VelocityWeekItem(report, week_key, **document))
-                count += 1
-        return count
+        return batch_write(
+            VelocityWeekItem,
+            (VelocityWeekItem(report, week_key, **document) for week_key, document in documents),
+        )
 
     def get(self, report: str, week_key: str) -> VelocityWeekItem | None:
         try:
@@ -80,7 +79,7 @@ class VelocityHistoryStore:
     def prune(self, report: str, keep: int) -> list[str]:
         """Delete all but the newest `keep` weeks of a report; the deleted keys."""
         old = self.week_keys(report)[keep:]
-        with VelocityWeekItem.batch_write() as batch:
-            for week_key in old:
-                batch.delete(VelocityWeekItem(report, week_key))
+        batch_write(
+            VelocityWeekItem, deletes=(VelocityWeekItem(report, week_key) for week_key in old)
+        )
         return old

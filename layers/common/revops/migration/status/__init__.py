@@ -3,22 +3,22 @@ what failed, how the runs went, and whether phase 2 may start.
 
 | seed flag            | here                                  | how it reads the table                    |
 |----------------------|---------------------------------------|-------------------------------------------|
-| `--overview`         | `overview(store)`                     | gsi2 `PHASE#1` / `PHASE#2` (sizes only), `FAILED` (Select=COUNT) |
+| `--overview`         | `overview(store)`                     | the accounts' counts (16 queries)         |
 | `--runs`             | `runs(store, limit)`                  | gsi1 `RUNS`, newest first, `limit` items  |
-| `--accounts`         | `accounts(store, limit)`              | parallel scan of file items, projected    |
+| `--accounts`         | `accounts(store, limit)`              | the accounts' counts (16 queries)         |
 | `--errors`           | `error_summary(store)`                | gsi1 `ERRORS` (projected), gsi2 `FAILED`, key-only batch-gets |
 | `--recent-errors N`  | `recent_errors(store, limit)`         | gsi1 `ERRORS`, newest first, `N` items    |
 | `--readiness`        | `readiness(store, max_unresolved_ratio=...)` | the counts above plus every retained run |
 | `--export FILE`      | `export_report(store, documents)`     | the full report as JSON in the work bucket |
-| `--all`              | `report(store)`                       | one scan for files and accounts, then as above |
+| `--all`              | `report(store)`                       | the counts once, then as above            |
 | `--cleanup-days N`   | (gone: retention)                     | see below                                 |
 
-Nothing counts with a full scan where a GSI answers: every tracked file sits under
-exactly one gsi2 key, `PHASE#<n>` when it has a backup and `FAILED` when not. The
-per-account view has no index to lean on (accounts are not known in advance), so
-it scans file items in parallel segments, projected to the five attributes it
-needs. `report()` uses that one scan for the overview and readiness counts as well,
-so the whole report reads the files once.
+No view reads the file items to count them. Every write of a file item moves its
+account's counts in the same transaction (`revops.store.counts`: one counter per
+account, exact through retries, reruns and crashes), so the overview, the
+accounts, readiness and the page cost what the number of accounts costs, not the
+number of files. Only the failed files (gsi2 `FAILED`) and the retained errors
+are listed one by one, to name them.
 
 Retention replaces `--cleanup-days N`: every run, error and chunk item carries
 `expires_at` (set by `MigrationStore` from the `retention_days` setting, env

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -11,7 +10,6 @@ from revops.migration.status.models import (
     DEFAULT_ACCOUNTS,
     DEFAULT_RECENT_ERRORS,
     DEFAULT_RUNS,
-    SCAN_SEGMENTS,
     AccountRow,
     ErrorRow,
     ErrorSummary,
@@ -19,7 +17,8 @@ from revops.migration.status.models import (
     Overview,
     RunRow,
 )
-from revops.store.migration import FileItem, MigrationStore, RunItem
+from revops.store.counts import CountItem
+from revops.store.migration import MigrationStore, RunItem
 
 SAMPLE_IDS = 20  # record ids kept per error type, for messages and the page
 
@@ -39,101 +38,58 @@ class FileCounts:
     def total(self) -> int:
         return self.backup_only + self.migrated + self.failed
 
-    def add(self, item: FileItem) -> None:
-        if item.status == "excluded":
-            self.excluded += 1
-            return
-        if item.status != "backed_up":
-            self.failed += 1
-            return
-        if item.migration_phase == 2:
-            self.migrated += 1
-        else:
-            self.backup_only += 1
-        self.bytes += int(item.file_size_bytes or 0)
-
-    def merge(self, other: FileCounts) -> None:
-        self.backup_only += other.backup_only
-        self.migrated += other.migrated
-        self.failed += other.failed
-        self.bytes += other.bytes
-        self.excluded += other.excluded
+    def add(self, counter: CountItem) -> None:
+        self.backup_only += int(counter.backup_only or 0)
+        self.migrated += int(counter.migrated or 0)
+        self.failed += int(counter.failed or 0)
+        self.excluded += int(counter.excluded or 0)
+        self.bytes += int(counter.bytes or 0)
 
 
 @dataclass
 class _Tally:
-    """Totals over a scan of file items: for the whole table and per account."""
+    """The counts of every account, and their sum."""
 
     totals: FileCounts = field(default_factory=FileCounts)
-    accounts: dict[str | None, FileCounts] = field(default_factory=lambda: defaultdict(FileCounts))
-    names: dict[str | None, str] = field(default_factory=dict)
-
-    def add(self, item: FileItem) -> None:
-        self.totals.add(item)
-        self.accounts[item.account_id].add(item)
-        if item.account_name:
-            self.names[item.account_id] = item.account_name
-
-    def merge(self, other: _Tally) -> None:
-        self.totals.merge(other.totals)
-        for account_id, counts in other.accounts.items():
-            self.accounts[account_id].merge(counts)
-        self.names.update(other.names)
+    accounts: list[CountItem] = field(default_factory=list)
 
     def top(self, limit: int) -> list[AccountRow]:
         ranked = sorted(
-            self.accounts.items(),
-            key=lambda kv: (-kv[1].total, -kv[1].bytes, self.names.get(kv[0]) or "", kv[0] or ""),
+            (c for c in self.accounts if c.total() or c.excluded),
+            key=lambda c: (
+                -c.total(),
+                -int(c.bytes or 0),
+                c.account_name or "",
+                c.account_id or "",
+            ),
         )
         return [
             AccountRow(
-                account_id=account_id,
-                account_name=self.names.get(account_id),
-                files=counts.total,
-                bytes=counts.bytes,
-                backup_only=counts.backup_only,
-                migrated=counts.migrated,
-                failed=counts.failed,
-                excluded=counts.excluded,
+                account_id=counter.account_id,
+                account_name=counter.account_name,
+                files=counter.total(),
+                bytes=int(counter.bytes or 0),
+                backup_only=int(counter.backup_only or 0),
+                migrated=int(counter.migrated or 0),
+                failed=int(counter.failed or 0),
+                excluded=int(counter.excluded or 0),
             )
-            for account_id, counts in ranked[:limit]
+            for counter in ranked[:limit]
         ]
 
 
+def _tally(store: MigrationStore) -> _Tally:
+    """Every account's counts (one read per account, none per file)."""
+    tally = _Tally(accounts=list(store.account_counts()))
+    for counter in tally.accounts:
+        tally.totals.add(counter)
+    return tally
+
+
 def file_counts(store: MigrationStore) -> FileCounts:
-    """Phase and failure counts from gsi2 alone: sizes for `PHASE#1`/`PHASE#2`, a COUNT for `FAILED`."""
-    counts = FileCounts(
-        failed=store.count_files_in_state("FAILED"),
-        excluded=store.count_files_in_state("EXCLUDED"),
-    )
-    for phase in (1, 2):
-        files = 0
-        for item in store.file_sizes_in_state(f"PHASE#{phase}"):
-            files += 1
-            counts.bytes += int(item.file_size_bytes or 0)
-        if phase == 1:
-            counts.backup_only = files
-        else:
-            counts.migrated = files
-    return counts
-
-
-def _scan_files(store: MigrationStore, segments: int) -> _Tally:
-    """One pass over every file item, in `segments` parallel scan segments."""
-
-    def scan(segment: int) -> _Tally:
-        tally = _Tally()
-        for item in store.file_facts(segment, segments):
-            tally.add(item)
-        return tally
-
-    if segments <= 1:
-        return scan(0)
-    total = _Tally()
-    with ThreadPoolExecutor(max_workers=segments) as pool:
-        for part in pool.map(scan, range(segments)):
-            total.merge(part)
-    return total
+    """Files by phase, failed and excluded, and bytes backed up: the sum of the
+    accounts' counts."""
+    return _tally(store).totals
 
 
 def _parse_time(stamp: str | None) -> datetime | None:
@@ -193,16 +149,10 @@ def runs(store: MigrationStore, limit: int = DEFAULT_RUNS) -> list[RunRow]:
     return [run_row(run) for run in store.runs(limit=limit)]
 
 
-def accounts(
-    store: MigrationStore, limit: int = DEFAULT_ACCOUNTS, *, segments: int = SCAN_SEGMENTS
-) -> list[AccountRow]:
-    """The `limit` accounts with the most tracked files (`--accounts`).
-
-    There is no index by which to rank accounts, so this scans every file item
-    (parallel segments, projected to account, name, size, phase and status): a
-    full-table read, about one read unit per 4 KB of table for each call.
-    """
-    return _scan_files(store, segments).top(limit)
+def accounts(store: MigrationStore, limit: int = DEFAULT_ACCOUNTS) -> list[AccountRow]:
+    """The `limit` accounts with the most tracked files (`--accounts`), ranked from
+    the accounts' counts: the cost grows with accounts, not files."""
+    return _tally(store).top(limit)
 
 
 def error_summary(store: MigrationStore) -> ErrorSummary:

@@ -23,9 +23,6 @@ DEFAULT_RECENT_ERRORS = 20
 DEFAULT_MAX_UNRESOLVED_RATIO = 0.01
 
 
-SCAN_SEGMENTS = 4
-
-
 STATUS_PAGE_KEY = "migration/status.html"
 
 
@@ -180,7 +177,6 @@ class ReportOptions(StatusModel):
     accounts_limit: int = Field(DEFAULT_ACCOUNTS, ge=1)
     errors_limit: int = Field(DEFAULT_RECENT_ERRORS, ge=1)
     max_unresolved_ratio: float = Field(DEFAULT_MAX_UNRESOLVED_RATIO, ge=0, le=1)
-    segments: int = Field(SCAN_SEGMENTS, ge=1, le=64)  # parallel scan segments
 
 
 class StatusRequest(ApiModel):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from revops.integrations.objects import DocumentStore
 from revops.migration.status.counts import (
     _overview,
-    _scan_files,
+    _tally,
     error_summary,
     recent_errors,
     run_row,
@@ -29,9 +29,9 @@ def report(
     *,
     now: datetime | None = None,
 ) -> StatusReport:
-    """Every view at once (`--all`), reading the file items once (one parallel scan)."""
+    """Every view at once (`--all`), from the accounts' counts (no file is read)."""
     options = options or ReportOptions()
-    tally = _scan_files(store, options.segments)
+    tally = _tally(store)
     retained = list(store.all_runs())
     errors = error_summary(store)
     return StatusReport(
