@@ -198,11 +198,17 @@ def phase_two(stack: Any, org: str, calls: CallCounter) -> dict[str, Any]:
         ("FileCutoverStateMachine", "bench-cutover"),
         ("FileRollbackStateMachine", "bench-rollback"),
     ):
-        before = _org_stats(org)["apiUsage"]
+        before = _org_stats(org)
         began = time.perf_counter()
         run = stack.run(machine, {"dryRun": False}, name=name, timeout=6 * 3600)
         seconds = time.perf_counter() - began
-        used = _org_stats(org)["apiUsage"] - before
+        after = _org_stats(org)
+        used = after["apiUsage"] - before["apiUsage"]
+        by_route = {
+            route: count - before["calls"].get(route, 0)
+            for route, count in sorted(after["calls"].items())
+            if count != before["calls"].get(route, 0)
+        }
         if not run.succeeded:
             raise RuntimeError(f"{name} failed: {run.error} {run.cause}")
         updated = int(run.output["updates"]["updated"])
@@ -210,6 +216,7 @@ def phase_two(stack: Any, org: str, calls: CallCounter) -> dict[str, Any]:
             "seconds": seconds,
             "recordsUpdated": updated,
             "salesforceCalls": used,
+            "salesforceCallsByRoute": by_route,
             "recordsPerCall": updated / used if used else None,
             "mode": run.output["plan"].get("mode"),
             "recheckWindowMs": run.output["updates"].get("recheckWindowMs"),
