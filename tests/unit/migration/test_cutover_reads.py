@@ -70,4 +70,30 @@ def test_a_dense_batch_is_read_by_its_id_range_within_its_account(
     assert by_range == by_ids
     assert len(by_range) == len(ids) - 1 and ids[6] not in by_range
     assert by_range[ids[5]] == "https://edited.example/x"
-    assert (range_calls, id_calls) == (1, 2)  # 600 records: one page, or two lists of ids
+    # 600 records: one page (and one look by id at the record the range did not
+    # return, which confirms it deleted), or two lists of ids
+    assert (range_calls, id_calls) == (2, 2)
+
+
+def test_a_record_moved_to_another_account_is_still_read_as_itself(
+    org: FakeOrg, gateway: SalesforceGateway
+) -> None:
+    ours, theirs = (
+        org.insert("Account", {"Name": "Ours"}),
+        org.insert("Account", {"Name": "Theirs"}),
+    )
+    ids = [
+        org.insert(
+            "DocListEntry__c",
+            {"Name": f"Doc {i}", "Document__c": f"s3://b/{i}", "Account__c": ours},
+        )
+        for i in range(600)
+    ]
+    org.update("DocListEntry__c", ids[7], {"Account__c": theirs})
+    batch = BatchRef(index=0, key="k", records=len(ids), first_id=ids[0], last_id=ids[-1])
+    batch.account_id = ours
+
+    current = current_urls(gateway, DocMapping(), ids, batch)
+
+    assert len(current) == len(ids)  # not taken for deleted
+    assert current[ids[7]] == "s3://b/7"

@@ -55,19 +55,29 @@ def current_urls(
     A batch the plan cut from every record of the object (or of one account), in
     Id order, is read back by its Id range: 2,000 records a call, where a list of
     ids takes 500 a call. A sparse batch (a rollback of given records or from an
-    export) is read by its ids.
+    export) is read by its ids, and so are the few a range read did not return
+    (deleted, or moved to another account since the plan), so that each answer
+    is the record's own.
     """
-    if batch.first_id and batch.last_id and len(ids) > IN_QUERY_IDS:
-        where = f"Id >= '{batch.first_id}' AND Id <= '{batch.last_id}'"
-        if batch.account_id:
-            where += f" AND {mapping.account_field} = '{batch.account_id}'"
-        wanted = set(ids)
-        soql = f"SELECT Id, {mapping.url_field} FROM {mapping.sobject} WHERE {where} ORDER BY Id"
-        return {
-            str(r["Id"]): r.get(mapping.url_field)
-            for r in gateway.query(soql)
-            if str(r["Id"]) in wanted
-        }
+    if not (batch.first_id and batch.last_id and len(ids) > IN_QUERY_IDS):
+        return _by_ids(gateway, mapping, ids)
+    where = f"Id >= '{batch.first_id}' AND Id <= '{batch.last_id}'"
+    if batch.account_id:
+        where += f" AND {mapping.account_field} = '{batch.account_id}'"
+    wanted = set(ids)
+    soql = f"SELECT Id, {mapping.url_field} FROM {mapping.sobject} WHERE {where} ORDER BY Id"
+    found = {
+        str(r["Id"]): r.get(mapping.url_field)
+        for r in gateway.query(soql)
+        if str(r["Id"]) in wanted
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        found.update(_by_ids(gateway, mapping, missing))
+    return found
+
+
+def _by_ids(gateway: SalesforceGateway, mapping: DocMapping, ids: list[str]) -> dict[str, Any]:
     return {
         str(r["Id"]): r.get(mapping.url_field)
         for r in gateway.records_by_id(mapping.sobject, ids, ["Id", mapping.url_field])

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from revops.integrations.objects import DocumentStore
 from revops.integrations.salesforce import COLLECTION_LIMIT, RecordResult, SalesforceGateway
+from revops.migration.cutover.reads import current_urls
 from revops.migration.cutover.writer import mark_tracking
 from revops.migration.models import (
     DocMapping,
@@ -139,14 +140,12 @@ def _recheck(
 
     Salesforce offers conditional writes (`If-Unmodified-Since`, `If-Match`) only on
     sObject Rows, one record per call; sObject Collections and Bulk API 2.0 have none.
-    So each batch re-reads its records (one query per 500) just before writing, and
-    skips as a conflict any whose URL is no longer the one the plan saw. What stays
-    open is the time between that read and the write, which the counts report.
+    So each batch re-reads its records just before writing (by its Id range when the
+    plan walked the records in Id order, else 500 ids a query), and skips as a
+    conflict any whose URL is no longer the one the plan saw. What stays open is the
+    time between that read and the write, which the counts report.
     """
-    current = {
-        str(r["Id"]): r.get(mapping.url_field)
-        for r in gateway.records_by_id(mapping.sobject, list(pending), ["Id", mapping.url_field])
-    }
+    current = current_urls(gateway, mapping, list(pending), request.batch)
     safe: dict[str, UrlChange] = {}
     done: list[str] = []
     for record_id, change in pending.items():
