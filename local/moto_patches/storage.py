@@ -24,7 +24,10 @@ def atomic_dynamodb() -> None:
     original_batch_write = DynamoHandler.batch_write_item
 
     def call_action(self: Any) -> Any:
+        global _dynamodb_writes
         with _DYNAMODB_LOCK:
+            if self._get_action() not in _DYNAMODB_READS:
+                _dynamodb_writes += 1  # the GSI lookups of patch 13 are stale from here
             return original(self)
 
     def batch_write_item(self: Any) -> Any:
@@ -150,7 +153,7 @@ _DYNAMODB_READS = frozenset(
     }
 )
 _DIRECT_JSON = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
-_dynamodb_writes = 0  # bumped by every other action, under _DYNAMODB_LOCK
+_dynamodb_writes = 0  # bumped by every other action, under _DYNAMODB_LOCK (patch 6)
 _gsi_lookups: dict[tuple[int, str, tuple[str, ...]], tuple[int, dict[Any, list[Any]]]] = {}
 
 
@@ -193,16 +196,8 @@ def dynamodb_queries_at_scale() -> None:
     original_query = Table.query
     if getattr(original_query, "_revops_patched", False):
         return
-    original_call = DynamoHandler.call_action
     original_serialized = DynamoHandler.serialized
     signature = inspect.signature(original_query)
-
-    def call_action(self: Any) -> Any:
-        global _dynamodb_writes
-        with _DYNAMODB_LOCK:
-            if self._get_action() not in _DYNAMODB_READS:
-                _dynamodb_writes += 1
-            return original_call(self)
 
     def serialized(self: Any, action_result: Any) -> Any:
         result = action_result.result
@@ -227,5 +222,4 @@ def dynamodb_queries_at_scale() -> None:
 
     query._revops_patched = True  # type: ignore[attr-defined]
     Table.query = query  # type: ignore[method-assign]
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
     DynamoHandler.serialized = serialized  # type: ignore[method-assign]

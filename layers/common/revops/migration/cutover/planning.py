@@ -109,7 +109,6 @@ def plan_cutover(
                 )
         if repairs and not config.dry_run:
             mark_tracking(store, repairs, "cutover", config.run_id)
-    rollback_key = writer.close()
     if errors and not config.dry_run:
         store.save_errors(errors)
     # Tracked backups whose record Salesforce no longer has.
@@ -119,19 +118,7 @@ def plan_cutover(
     refusal = list(config.would_refuse)
     if counts.not_backed_up:
         refusal.append(describe_kind(NO_BACKUP, counts.not_backed_up, uncovered))
-    plan = PhaseTwoPlan(
-        run_id=config.run_id,
-        direction="cutover",
-        dry_run=config.dry_run,
-        bucket=documents.bucket,
-        mode=mode,
-        batches=writer.batches,
-        counts=counts,
-        changes_key=writer.changes_key,
-        rollback_key=rollback_key,
-        conflicts_key=writer.conflicts_key,
-        refusal=refusal,
-    )
+    plan = writer.finish(mode, counts, refusal)
     store.record_plan(config.run_id, plan.model_dump(by_alias=True, exclude={"batches"}))
     if refusal and not config.dry_run:
         raise NotReadyError(refusal_message(refusal))
@@ -265,17 +252,6 @@ def plan_rollback(
                 writer.conflict(record_id, current, ours, "changed in Salesforce after cutover")
         if repairs and not config.dry_run:
             mark_tracking(store, repairs, "rollback", config.run_id)
-    writer.close()
-    plan = PhaseTwoPlan(
-        run_id=config.run_id,
-        direction="rollback",
-        dry_run=config.dry_run,
-        bucket=documents.bucket,
-        mode=mode,
-        batches=writer.batches,
-        counts=counts,
-        changes_key=writer.changes_key,
-        conflicts_key=writer.conflicts_key,
-    )
+    plan = writer.finish(mode, counts)
     store.record_plan(config.run_id, plan.model_dump(by_alias=True, exclude={"batches"}))
     return plan

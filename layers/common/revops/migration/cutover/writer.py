@@ -12,6 +12,8 @@ from revops.integrations.salesforce import COLLECTION_LIMIT
 from revops.migration.models import (
     BatchRef,
     PhaseTwoConfig,
+    PhaseTwoCounts,
+    PhaseTwoPlan,
     UrlChange,
 )
 from revops.store.migration import FileItem, MigrationStore, now_iso
@@ -81,6 +83,28 @@ class PlanWriter:
             CopySource={"Bucket": self.documents.bucket, "Key": self.changes_key},
         )
         return rollback_key
+
+    def finish(
+        self,
+        mode: Literal["collections", "bulk"],
+        counts: PhaseTwoCounts,
+        refusal: Iterable[str] = (),
+    ) -> PhaseTwoPlan:
+        """Close the plan's files and describe it: what the update and validate steps read."""
+        rollback_key = self.close()
+        return PhaseTwoPlan(
+            run_id=self.config.run_id,
+            direction=self.config.direction,
+            dry_run=self.config.dry_run,
+            bucket=self.documents.bucket,
+            mode=mode,
+            batches=self.batches,
+            counts=counts,
+            changes_key=self.changes_key,
+            rollback_key=rollback_key,
+            conflicts_key=self.conflicts_key,
+            refusal=list(refusal),
+        )
 
 
 def mode_for(
