@@ -7,11 +7,13 @@ its CPU and memory (moto keeps every object in memory) never count as ours.
 werkzeug's per-request access log is switched off: formatting and writing a log
 line per request costs the emulator CPU, equally for every tool.
 
-The process runs the local stack's patches that make moto answer as AWS does
-(S3 conditional copies, atomic DynamoDB requests) and at DynamoDB's cost (a
-query starts from its key, a transaction copies only its items: without it a
-100,000-item table makes every query sort the table). They are the same for
-every tool.
+The process runs the local stack's storage patches
+(`moto_patches.storage_patches`), which make moto answer as AWS does (S3
+conditional copies, atomic DynamoDB requests) and at AWS's cost (a query starts
+from its key, a transaction copies only its items, a projection picks its
+attributes, a listing reads its page from an index: without them a
+100,000-item table makes every query sort the table, and a 100,000-key bucket
+every listing). They are the same for every tool.
 """
 
 from __future__ import annotations
@@ -36,9 +38,7 @@ _SERVER = (
     "logging.getLogger('werkzeug').setLevel(logging.ERROR)\n"
     "sys.path.insert(0, sys.argv.pop(1))\n"
     "from local import moto_patches\n"
-    "moto_patches.s3_conditions()\n"
-    "moto_patches.atomic_dynamodb()\n"
-    "moto_patches.dynamodb_at_scale()\n"
+    "moto_patches.storage_patches()\n"
     "from moto.server import main\n"
     "main(sys.argv[1:])\n"
 )

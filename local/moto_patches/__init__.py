@@ -1,7 +1,7 @@
 """Every change we make to moto, in one place.
 
 moto (pinned in pyproject.toml) runs our real ASL files with its Step Functions
-executor. Eleven things stop it from behaving like AWS for this project, and two
+executor. Eleven things stop it from behaving like AWS for this project, and four
 make it slow; each is patched here, and each patch has a test in `tests/unit/local/test_moto_patches.py`
 that fails if a moto upgrade changes the behaviour underneath it:
 
@@ -82,9 +82,20 @@ that fails if a moto upgrade changes the behaviour underneath it:
    directly, as moto itself did before its generic serializer (which spends
    about 1.5 ms per item read).
 
+14. `plain_projections`: a projection of top-level attributes (a query's
+   `ProjectionExpression`, a GSI's `INCLUDE` or `KEYS_ONLY`) picks those
+   attributes. moto turns the whole item into plain JSON and back once per
+   projected name, 60% of a projected query's cost. Nested paths go through
+   moto's own code.
+15. `indexed_listings`: `ListObjectsV2` without a delimiter answers from a
+   sorted index of the bucket's key names, rebuilt after a key is added or
+   removed. moto copies, walks and sorts the whole bucket on every listing, so
+   each chunk's listing of its source keys cost the emulator what the bucket
+   holds, and the backup slowed as the bucket grew.
+
 `apply()` installs all of them and is idempotent. The patches live by what they
-change: `lambdas` (1, 8), `stepfunctions` (2, 3, 4, 10, 12), `s3` (5), `storage`
-(6, 7, 9, 13); IAM lives in `local/iam/`; `clock` holds how fast emulated time runs.
+change: `lambdas` (1, 8), `stepfunctions` (2, 3, 4, 10, 12), `s3` (5, 15), `storage`
+(6, 7, 9, 13, 14); IAM lives in `local/iam/`; `clock` holds how fast emulated time runs.
 """
 
 from __future__ import annotations
@@ -104,7 +115,7 @@ from local.moto_patches.lambdas import (
     sqs_event_sources,
     stop_event_sources,
 )
-from local.moto_patches.s3 import s3_conditions
+from local.moto_patches.s3 import indexed_listings, s3_conditions
 from local.moto_patches.stepfunctions import (
     name_unnamed_executions,
     normalise_sfn_parameters,
@@ -117,6 +128,7 @@ from local.moto_patches.storage import (
     atomic_dynamodb,
     dynamodb_queries_at_scale,
     item_level_transactions,
+    plain_projections,
     secret_size_limit,
 )
 
@@ -132,6 +144,7 @@ __all__ = [
     "load_handler",
     "set_time_scale",
     "stop_event_sources",
+    "storage_patches",
 ]
 
 MOTO_CONFIG: dict[str, Any] = {
@@ -147,6 +160,18 @@ def set_time_scale(scale: float) -> None:
     clock.set_scale(scale)
 
 
+def storage_patches() -> None:
+    """The patches of S3 and DynamoDB themselves: what `apply()` installs in the local
+    stack's process, and what the benchmarks' emulator process runs, so both answer
+    alike."""
+    s3_conditions()
+    indexed_listings()
+    atomic_dynamodb()
+    item_level_transactions()
+    dynamodb_queries_at_scale()
+    plain_projections()
+
+
 def apply(time_scale: float | None = None) -> None:
     """Install every patch once. `time_scale` defaults to $REVOPS_TIME_SCALE or 0."""
     global _applied
@@ -159,12 +184,9 @@ def apply(time_scale: float | None = None) -> None:
     name_unnamed_executions()
     normalise_sfn_parameters()
     scale_time()
-    s3_conditions()
-    atomic_dynamodb()
+    storage_patches()
     secret_size_limit()
     sqs_event_sources()
-    item_level_transactions()
-    dynamodb_queries_at_scale()
     tolerated_failures()
     validate_definitions_once()
     from local.iam import enforce

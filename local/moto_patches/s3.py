@@ -1,4 +1,5 @@
-"""Patch 5: S3's conditional requests on copies and completed uploads."""
+"""Patches 5 and 15: S3's conditional requests on copies and completed uploads; listings
+from an index."""
 
 from __future__ import annotations
 
@@ -139,3 +140,80 @@ def s3_conditions() -> None:
     S3Response.copy_object = copy_object  # type: ignore[method-assign]
     S3Response.upload_part_copy = upload_part_copy  # type: ignore[method-assign]
     S3Response._key_response_post = _key_response_post  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------ 15. listings
+
+_MEMBERSHIP_CHANGES = ("__setitem__", "__delitem__", "setlist", "pop", "popitem", "clear", "update")
+
+
+def indexed_listings() -> None:
+    """`ListObjectsV2` without a delimiter answers from a sorted index of the bucket's
+    key names, as S3 answers from its own index. moto copies the whole key store,
+    walks it and sorts every match on each listing, so a page of 250 keys out of
+    a 100,000-key bucket costs what the bucket costs. The index is rebuilt after
+    any change to which keys the bucket holds, so a bucket being written keeps
+    moto's cost and a bucket being read lists at the cost of its page."""
+    import bisect
+
+    from moto.s3.models import FakeDeleteMarker, FakeTableStorageBucket, S3Backend
+    from moto.s3.utils import _VersionedKeyStore
+
+    original_list = S3Backend.list_objects_v2
+    if getattr(original_list, "_revops_patched", False):
+        return
+
+    def changing(method: Any) -> Any:
+        def change(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            finally:  # after the change: a listing that raced it rebuilds next time
+                self.__dict__["_revops_generation"] = self.__dict__.get("_revops_generation", 0) + 1
+
+        return change
+
+    for name in _MEMBERSHIP_CHANGES:
+        setattr(_VersionedKeyStore, name, changing(getattr(_VersionedKeyStore, name)))
+
+    def sorted_names(keys: Any) -> list[str]:
+        generation = keys.__dict__.get("_revops_generation", 0)
+        cached = keys.__dict__.get("_revops_names")
+        if cached is None or cached[0] != generation:
+            cached = (generation, sorted(dict.keys(keys)))
+            keys.__dict__["_revops_names"] = cached
+        return cached[1]
+
+    def list_objects_v2(
+        self: Any,
+        bucket: Any,
+        prefix: str | None,
+        delimiter: str | None,
+        continuation_token: str | None,
+        start_after: str | None,
+        max_keys: int,
+    ) -> Any:
+        if delimiter or isinstance(bucket, FakeTableStorageBucket):
+            return original_list(
+                self, bucket, prefix, delimiter, continuation_token, start_after, max_keys
+            )
+        prefix = prefix or ""
+        after = (
+            self._pagination_tokens.get(continuation_token) if continuation_token else start_after
+        )
+        names = sorted_names(bucket.keys)
+        index = bisect.bisect_left(names, prefix)
+        if after:
+            index = max(index, bisect.bisect_right(names, after))
+        found: list[Any] = []
+        while index < len(names) and len(found) <= max_keys:
+            name = names[index]
+            index += 1
+            if not name.startswith(prefix):
+                break
+            key = bucket.keys.get(name)
+            if key is not None and not isinstance(key, FakeDeleteMarker):
+                found.append(key)
+        return self._truncate_result(found, max_keys)
+
+    list_objects_v2._revops_patched = True  # type: ignore[attr-defined]
+    S3Backend.list_objects_v2 = list_objects_v2  # type: ignore[method-assign]

@@ -1,5 +1,5 @@
-"""Patches 6, 7, 9 and 13: DynamoDB atomicity, batch limits, transactions and query cost;
-secret sizes."""
+"""Patches 6, 7, 9, 13 and 14: DynamoDB atomicity, batch limits, transactions, query and
+projection cost; secret sizes."""
 
 from __future__ import annotations
 
@@ -223,3 +223,34 @@ def dynamodb_queries_at_scale() -> None:
     query._revops_patched = True  # type: ignore[attr-defined]
     Table.query = query  # type: ignore[method-assign]
     DynamoHandler.serialized = serialized  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------ 14. projections
+
+
+def plain_projections() -> None:
+    """A projection of top-level attributes picks those attributes. moto turns the
+    whole item into plain JSON once per projected name, looks the name up, and turns
+    the result back: for a 10-name projection of a tracking item, 60% of a query's
+    cost. Nested paths (`a.b`, `a[0]`) still go through moto's own code."""
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import Item
+
+    original = Item.project
+    if getattr(original, "_revops_patched", False):
+        return
+
+    def project(self: Any, projection_expressions: list[list[str]]) -> Any:
+        if not all(len(path) == 1 and "[" not in path[0] for path in projection_expressions):
+            return original(self, projection_expressions)
+        projected = Item(hash_key=self.hash_key, range_key=self.range_key, attrs={})
+        for (name,) in projection_expressions:
+            if name in self.attrs:
+                # A part of an item that fits is no bigger: skip the size check
+                # that re-sums the item on every attribute set.
+                dict.__setitem__(projected.attrs, name, copy.deepcopy(self.attrs[name]))
+        return projected
+
+    project._revops_patched = True  # type: ignore[attr-defined]
+    Item.project = project  # type: ignore[method-assign]

@@ -857,3 +857,110 @@ def test_read_answers_carry_every_attribute_type_as_written(aws: None) -> None:
     for answer in read:
         answer["strings"]["SS"].sort()
         assert answer == item
+
+
+# -------------------------------------------------------------- 14. plain projections
+
+
+def test_a_projection_of_top_level_names_returns_exactly_those_attributes(aws: None) -> None:
+    ddb = boto3.client("dynamodb")
+    _tracking_table(ddb, "patch-scale")
+    item = {
+        "pk": {"S": "FILE#ä€𝄞"},
+        "sk": {"S": "META"},
+        "gsi1pk": {"S": "ACCOUNT#1"},
+        "gsi1sk": {"S": "x"},
+        "n": {"N": "123456789012345678901234567890.5"},
+        "b": {"B": b"\x00\xffbytes"},
+        "ss": {"SS": ["a", "b"]},
+        "m": {"M": {"a": {"N": "1"}, "b": {"L": [{"S": "x"}, {"NULL": True}]}}},
+        "flag": {"BOOL": False},
+        "gone": {"NULL": True},
+        "left_out": {"S": "not asked"},
+    }
+    ddb.put_item(TableName="patch-scale", Item=item)
+    names = ["pk", "n", "b", "ss", "m", "flag", "gone", "never_written"]
+    expression = ", ".join(f"#a{i}" for i in range(len(names)))
+    aliases = {f"#a{i}": name for i, name in enumerate(names)}
+    wanted = {name: item[name] for name in names if name in item}
+
+    got = ddb.get_item(
+        TableName="patch-scale",
+        Key={"pk": item["pk"], "sk": item["sk"]},
+        ProjectionExpression=expression,
+        ExpressionAttributeNames=aliases,
+    )["Item"]
+    queried = ddb.query(
+        TableName="patch-scale",
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :a",
+        ExpressionAttributeValues={":a": {"S": "ACCOUNT#1"}},
+        ProjectionExpression=expression,
+        ExpressionAttributeNames=aliases,
+    )["Items"]
+    nested = ddb.get_item(
+        TableName="patch-scale",
+        Key={"pk": item["pk"], "sk": item["sk"]},
+        ProjectionExpression="m.b[0], m.a",
+    )["Item"]
+
+    assert {k: v for k, v in got.items() if k != "ss"} == {
+        k: v for k, v in wanted.items() if k != "ss"
+    }
+    assert sorted(got["ss"]["SS"]) == ["a", "b"]
+    assert queried == [got]
+    assert nested == {"m": {"M": {"a": {"N": "1"}, "b": {"L": [{"S": "x"}]}}}}
+    # The stored item is untouched by what a projection returned.
+    assert ddb.get_item(TableName="patch-scale", Key={"pk": item["pk"], "sk": item["sk"]})["Item"][
+        "left_out"
+    ] == {"S": "not asked"}
+
+
+# -------------------------------------------------------------- 15. indexed listings
+
+
+def _listed(s3: Any, bucket: str, **kwargs: Any) -> list[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, **kwargs)
+    return [o["Key"] for page in pages for o in page.get("Contents", [])]
+
+
+def test_listings_page_through_keys_in_s3_order_as_the_bucket_changes(aws: None) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="patch-list")
+    names = [f"a/{n:03d}" for n in range(40)] + ["a/é", "a/𝄞", "a/z#?", "b/1", "a"]
+    for name in names:
+        s3.put_object(Bucket="patch-list", Key=name, Body=b"x")
+    every = sorted(names, key=lambda n: n.encode("utf-8"))
+
+    assert _listed(s3, "patch-list", PaginationConfig={"PageSize": 7}) == every
+    assert _listed(s3, "patch-list", Prefix="a/", StartAfter="a/017") == [
+        n for n in every if n.startswith("a/") and n > "a/017"
+    ]
+    assert _listed(s3, "patch-list", Prefix="a/0", PaginationConfig={"PageSize": 3}) == [
+        n for n in every if n.startswith("a/0")
+    ]
+    page = s3.list_objects_v2(Bucket="patch-list", Prefix="a/", MaxKeys=5)
+    assert page["IsTruncated"] and page["KeyCount"] == 5
+    assert s3.list_objects_v2(Bucket="patch-list", MaxKeys=0)["KeyCount"] == 0
+
+    # Keys added and removed since the last listing are seen by the next one.
+    s3.put_object(Bucket="patch-list", Key="a/0005", Body=b"y")
+    s3.delete_object(Bucket="patch-list", Key="a/001")
+    s3.delete_objects(Bucket="patch-list", Delete={"Objects": [{"Key": "b/1"}]})
+    after = sorted((set(every) | {"a/0005"}) - {"a/001", "b/1"}, key=lambda n: n.encode("utf-8"))
+    assert _listed(s3, "patch-list") == after
+    # A delimiter still goes through moto's own listing.
+    folders = s3.list_objects_v2(Bucket="patch-list", Delimiter="/")
+    assert [p["Prefix"] for p in folders["CommonPrefixes"]] == ["a/"]
+
+
+def test_a_versioned_bucket_lists_no_deleted_key(aws: None) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="patch-versions")
+    s3.put_bucket_versioning(Bucket="patch-versions", VersioningConfiguration={"Status": "Enabled"})
+    for name in ("k1", "k2", "k3"):
+        s3.put_object(Bucket="patch-versions", Key=name, Body=b"1")
+    s3.put_object(Bucket="patch-versions", Key="k2", Body=b"2")
+    s3.delete_object(Bucket="patch-versions", Key="k1")  # a delete marker
+
+    assert _listed(s3, "patch-versions") == ["k2", "k3"]
