@@ -74,7 +74,7 @@ requirements: $(TOOLS)/.installed
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/common/revops functions local
+	$(VENV)/bin/mypy layers/common/revops functions local bench
 	@$(UV) export --frozen --no-dev --no-hashes --no-emit-project --no-header --quiet \
 		| diff -q - layers/common/requirements.txt >/dev/null \
 		|| { echo "layers/common/requirements.txt is stale: run make requirements"; exit 1; }

@@ -63,7 +63,7 @@ class CallCounter:
                 calls.counts[name] = calls.counts.get(name, 0) + 1
             return original(client, operation, params)
 
-        BaseClient._make_api_call = counted  # type: ignore[method-assign]
+        BaseClient._make_api_call = counted
 
     def take(self) -> dict[str, int]:
         with self._lock:
