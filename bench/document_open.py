@@ -77,7 +77,7 @@ def _pass(
     for event in events:
         context = moto_patches.LambdaContext("bench-open-document", "arn:bench", 512, 15)
         started = time.perf_counter()
-        with moto_patches.lambdas._environment.applied(env):
+        with moto_patches.function_environment(env):
             answer = handler(event, context)
         times.append((time.perf_counter() - started) * 1000)
         statuses.append(answer["statusCode"])
@@ -117,7 +117,7 @@ def run(records: int) -> dict[str, Any]:
                 FunctionName=stack.physical_name("OpenDocumentFunction")
             )
             env = dict(config["Environment"]["Variables"]) | {"DOCUMENT_OPENS_PER_MINUTE": "100000"}
-            with moto_patches.lambdas._environment.applied(env):
+            with moto_patches.function_environment(env):
                 handler = moto_patches.load_handler("functions/open_document", "app.lambda_handler")
             allowed = [_event(api, d.link, casey) for d in documents]
             refused = [_event(api, d.link, blake) for d in documents]

@@ -105,6 +105,12 @@ class _Environment:
 _environment = _Environment()
 
 
+def function_environment(variables: dict[str, str]) -> contextlib.AbstractContextManager[None]:
+    """A Lambda function's environment variables, set as its invocation sets them
+    (shared safely between functions running at once in this process)."""
+    return _environment.applied(variables)
+
+
 def start_cold() -> None:
     """Forget what warm containers cache: the layer's cached objects and secrets.
 

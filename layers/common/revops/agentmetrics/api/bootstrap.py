@@ -183,17 +183,21 @@ def _remaining_seconds() -> float:
     return remaining() / 1000 if callable(remaining) else float(MAX_WAIT_SECONDS + ANSWER_SECONDS)
 
 
+# What starting the import workflow can answer, for both ways of asking.
+IMPORT_RESPONSES = {
+    **FINISHED,
+    **ok_doc(Envelope[ImportStarted], "The import workflow started", 202),
+    **BODY_ERRORS,
+    **COMMON_ERRORS,
+    **NOT_FOUND,
+    **UPSTREAM,
+}
+
+
 @app.post(
     "/admin/bootstrap/bulk-sync",
     summary="Re-sync every month of a range (ElevenLabs and/or GoHighLevel)",
-    responses={
-        **FINISHED,
-        **ok_doc(Envelope[ImportStarted], "The import workflow started", 202),
-        **BODY_ERRORS,
-        **COMMON_ERRORS,
-        **NOT_FOUND,
-        **UPSTREAM,
-    },
+    responses=IMPORT_RESPONSES,
     tags=["bootstrap"],
 )
 def bulk_sync(
@@ -205,14 +209,7 @@ def bulk_sync(
 @app.post(
     "/admin/bootstrap/import-historical",
     summary="Run a historical import (the AgentMetricsImport workflow)",
-    responses={
-        **FINISHED,
-        **ok_doc(Envelope[ImportStarted], "The import workflow started", 202),
-        **BODY_ERRORS,
-        **COMMON_ERRORS,
-        **NOT_FOUND,
-        **UPSTREAM,
-    },
+    responses=IMPORT_RESPONSES,
     tags=["bootstrap"],
 )
 def import_historical(

@@ -1,22 +1,8 @@
 """The GoHighLevel (LeadConnector API v2) client: OAuth refresh and calendar events.
 
-OAuth. The app's `client_id` / `client_secret` come from the GoHighLevel
-secret. Each location (sub-account) has its own refresh token, kept in its own
-Secrets Manager secret `<prefix>/<locationId>` as
-`{"refresh_token", "access_token", "access_token_expires_at"}`. GoHighLevel
-refresh tokens are single use: every refresh returns a new one and kills the
-old. So a refresh (`TokenManager.refresh`):
-
-1. takes a lock for the location (`RefreshLock`: a conditional put in DynamoDB
-   with a lease), so two workers never present the same token;
-2. re-reads the stored token under the lock (another worker may have
-   refreshed already: its access token is then used as is);
-3. exchanges the refresh token and stores the NEW refresh token (a new secret
-   version; the old one stays as AWSPREVIOUS) before the access token is used;
-4. on `invalid_grant`, re-reads the stored token: if another worker rotated it
-   meanwhile, it retries once with that one, otherwise the location must be
-   reconnected (`GoHighLevelReauthorizationError`). A failed refresh never
-   touches the stored token.
+OAuth. Each location (sub-account) keeps its own single-use refresh token in
+Secrets Manager; a refresh happens under a per-location lock and stores the new
+token before the access token is used (`tokens` says how, step by step).
 
 Events. `GET /calendars/events` has no paging and silently caps large
 answers, so `events()` asks for bounded windows and splits a window whose
